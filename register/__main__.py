@@ -1,0 +1,3 @@
+from register.cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""``register check``: is this register file whole, consistent and untampered?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import audit
+from .db import Register, schema_version
+
+
+@dataclass
+class CheckReport:
+    schema_version: str
+    counts: dict[str, int]
+    problems: list[str] = field(default_factory=list)
+    audit_findings: list[audit.Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.audit_findings
+
+
+COUNTED = ("persons", "journeys", "returns", "referrals", "agencies", "brokers", "warnings",
+           "audit_log")
+
+
+def check_register(reg: Register) -> CheckReport:
+    """SQLite integrity, foreign keys, gazetteer codes, and the audit log's hash chain."""
+    from .gazetteer import load_gazetteer
+
+    conn = reg.conn
+    report = CheckReport(
+        schema_version=schema_version(reg),
+        counts={t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED},
+    )
+    result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    if result != ["ok"]:
+        report.problems += [f"SQLite integrity: {r}" for r in result[:20]]
+    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchall()[:20]:
+        report.problems.append(f"{table} row {rowid} points to a missing {parent} record")
+    gazetteer = load_gazetteer()
+    for (village,) in conn.execute("SELECT DISTINCT home_village FROM persons"):
+        if not gazetteer.exists(village, "village"):
+            report.problems.append(f"village code {village} is not in the gazetteer")
+    meta = reg.meta()
+    for key in ("register_id", "level", "created_at"):
+        if key not in meta:
+            report.problems.append(f"register metadata lacks {key}")
+    merged = set()
+    if reg.level != "commune":
+        for table in ("persons", "journeys", "returns", "referrals", "agencies", "brokers"):
+            merged |= {r[0] for r in conn.execute(
+                f"SELECT id FROM {table} WHERE source_register != ?", (reg.register_id,))}
+    report.audit_findings = audit.verify(conn, merged_ids=merged)
+    return report

@@ -1,0 +1,212 @@
+"""Opening, creating and writing to a register file.
+
+A register is one SQLite file: WAL journal, foreign keys on, ``synchronous=FULL`` (a committed
+record survives a power cut) and a generous busy timeout (a second writer waits its turn instead
+of failing). Every write goes through :meth:`Register.write`, one ``BEGIN IMMEDIATE`` transaction:
+a record is stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .errors import NotARegisterError, RegisterError, SchemaVersionError
+from .sqlite import sqlite_utils
+
+BUSY_TIMEOUT_MS = 60_000
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def now() -> str:
+    """Current UTC time as ISO 8601 text (seconds)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def default_actor() -> str:
+    """Who is writing: ``REGISTER_CLERK``, else the operating-system user."""
+    actor = os.environ.get("REGISTER_CLERK")
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name on some systems
+        return "unknown"
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+@dataclass
+class Register:
+    """An open register. Use :func:`open_register` or :func:`create_register`."""
+
+    path: Path
+    db: Any  # sqlite_utils.Database
+    actor: str
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    # -- metadata ---------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, value FROM register_meta").fetchall())
+
+    @property
+    def register_id(self) -> str:
+        return self.meta()["register_id"]
+
+    @property
+    def commune_code(self) -> str | None:
+        return self.meta().get("commune_code") or None
+
+    @property
+    def level(self) -> str:
+        return self.meta().get("level", "commune")
+
+    # -- writing ----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One all-or-nothing write transaction (nested calls become savepoints)."""
+        conn = self.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise NotARegisterError(f"no register at {path}")
+    if path.is_dir():
+        raise NotARegisterError(f"{path} is a folder, not a register file")
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if head != SQLITE_MAGIC:
+        raise NotARegisterError(f"{path} is not a register (not an SQLite file, or encrypted)")
+
+
+def schema_state(db: Any) -> tuple[list[str], list[str]]:
+    """Return (applied migrations, applied migrations unknown to this program)."""
+    applied = [m.name for m in schema.migrations.applied(db)]
+    known = set(schema.known_migrations())
+    return applied, [name for name in applied if name not in known]
+
+
+def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool = True) -> Register:
+    """Open an existing register, applying pending migrations of a known older schema.
+
+    Raises
+    ------
+    NotARegisterError
+        The file does not exist, is not SQLite, or holds no register.
+    SchemaVersionError
+        The file was written by a newer version of this program.
+    """
+    path = Path(path)
+    _check_file(path)
+    try:
+        conn = connect(path)
+        db = sqlite_utils.Database(conn)
+        tables = set(db.table_names())
+    except sqlite3.DatabaseError as exc:
+        raise NotARegisterError(f"{path} cannot be read as a register: {exc}") from exc
+    if "register_meta" not in tables or schema.migrations.migrations_table not in tables:
+        conn.close()
+        raise NotARegisterError(f"{path} is an SQLite file but not a commune register")
+    applied, unknown = schema_state(db)
+    if unknown:
+        conn.close()
+        raise SchemaVersionError(
+            f"{path} was written by a newer version of this program (schema step "
+            f"{unknown[0]!r} is unknown here); update the program before opening it"
+        )
+    if upgrade and schema.migrations.pending(db):
+        schema.migrations.apply(db)
+    return Register(path=path, db=db, actor=actor or default_actor())
+
+
+def create_register(
+    path: str | Path,
+    *,
+    commune_code: str | None,
+    level: str = "commune",
+    scope: str = "",
+    actor: str | None = None,
+    register_id: str | None = None,
+) -> Register:
+    """Create a new, empty register file (it must not exist yet).
+
+    ``commune_code`` is checked against the gazetteer by the caller (:func:`register.init`).
+    """
+    from .gazetteer import CURRENT_VERSION
+
+    path = Path(path)
+    if path.exists():
+        raise RegisterError(f"{path} already exists; choose another file name")
+    if not path.parent.exists():
+        raise RegisterError(f"folder {path.parent} does not exist")
+    tmp = path.with_name(path.name + ".creating")
+    tmp.unlink(missing_ok=True)
+    conn = connect(tmp)
+    conn.execute("PRAGMA journal_mode = WAL")
+    db = sqlite_utils.Database(conn)
+    schema.migrations.apply(db)
+    meta = {
+        "register_id": register_id or new_id(),
+        "level": level,
+        "commune_code": commune_code or "",
+        "scope": scope or (commune_code or ""),
+        "created_at": now(),
+        "gazetteer_version": CURRENT_VERSION,
+        "program": "commune-migration-register",
+    }
+    with db.atomic():
+        conn.executemany("INSERT INTO register_meta (key, value) VALUES (?, ?)", meta.items())
+    conn.close()
+    # Only a complete register ever carries the final name (a power cut leaves a .creating file).
+    os.replace(tmp, path)
+    return open_register(path, actor=actor)
+
+
+def schema_version(reg: Register) -> str:
+    """The schema version of a register: the name of its last applied migration."""
+    applied, _ = schema_state(reg.db)
+    return applied[-1] if applied else ""

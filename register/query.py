@@ -1,0 +1,222 @@
+"""Finding, showing and correcting records.
+
+Ids are UUIDs; a clerk may type any unique beginning of one (at least 6 characters), as with git.
+A correction changes named fields of one record, requires a reason, is checked by the same rules
+as a new record, and keeps the old value in the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import audit
+from .db import Register, now
+from .errors import RecordNotFoundError, RegisterError, ValidationError
+from .fields import fields_of
+from .records import IDENTITY_FIELDS, PERSON_FIELDS
+from .validation import Problem, clean_value
+
+MIN_PREFIX = 6
+# table -> (record kind whose field rules apply, key column)
+TABLES = {
+    "persons": ("departures", "id"),
+    "person_identity": ("departures", "person_id"),
+    "journeys": ("departures", "id"),
+    "returns": ("returns", "id"),
+    "referrals": ("referrals", "id"),
+    "agencies": ("agencies", "id"),
+    "brokers": ("brokers", "id"),
+}
+LISTABLE = {"departures": "journeys", "persons": "persons", "returns": "returns",
+            "referrals": "referrals", "agencies": "agencies", "brokers": "brokers"}
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    table: str
+    record: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.record.get("id") or self.record["person_id"]
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    cur = conn.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur]
+
+
+def find(reg: Register, ref: str) -> Found:
+    """The record whose id is ``ref`` or starts with it."""
+    ref = ref.strip().lower()
+    if len(ref) < MIN_PREFIX:
+        raise RecordNotFoundError(f"give at least {MIN_PREFIX} characters of the record id")
+    hits: list[Found] = []
+    for table in ("persons", "journeys", "returns", "referrals", "agencies", "brokers"):
+        hits += [Found(table, r) for r in
+                 _rows(reg.conn, f"SELECT * FROM {table} WHERE id >= ? AND id < ? LIMIT 2",
+                       (ref, ref + "\uffff"))]
+    if not hits:
+        raise RecordNotFoundError(f"no record with id {ref}")
+    if len(hits) > 1:
+        raise RecordNotFoundError(f"{ref} is the start of several ids; type more of it")
+    return hits[0]
+
+
+def details(reg: Register, found: Found) -> dict[str, list[dict[str, Any]]]:
+    """A record with what belongs to it (a person's identity, journeys, returns, referrals)."""
+    conn = reg.conn
+    person_id = None
+    if found.table == "persons":
+        person_id = found.id
+    elif found.table in ("journeys", "referrals"):
+        person_id = found.record["person_id"]
+    elif found.table == "returns":
+        person_id = _rows(conn, "SELECT person_id FROM journeys WHERE id = ?",
+                          (found.record["journey_id"],))[0]["person_id"]
+    if person_id is None:
+        out = {found.table: [found.record]}
+        out["warnings"] = _rows(conn, "SELECT code, detail FROM warnings WHERE record_id = ?",
+                                (found.id,))
+        return out
+    journeys = _rows(conn, "SELECT * FROM journeys WHERE person_id = ? ORDER BY departure_date",
+                     (person_id,))
+    ids = tuple(j["id"] for j in journeys)
+    marks = ",".join("?" * len(ids))
+    return {
+        "persons": _rows(conn, "SELECT * FROM persons WHERE id = ?", (person_id,)),
+        "person_identity": _rows(conn, "SELECT * FROM person_identity WHERE person_id = ?",
+                                 (person_id,)),
+        "journeys": journeys,
+        "returns": _rows(conn, f"SELECT * FROM returns WHERE journey_id IN ({marks})", ids),
+        "referrals": _rows(conn, "SELECT * FROM referrals WHERE person_id = ?", (person_id,)),
+        "warnings": _rows(conn, f"SELECT record_id, code, detail FROM warnings "
+                                f"WHERE record_id IN ({marks})", ids),
+    }
+
+
+def list_records(reg: Register, kind: str, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """The most recently entered records of a kind (departures are shown with the person)."""
+    if kind not in LISTABLE:
+        raise RegisterError(f"unknown kind {kind!r}; use one of: {', '.join(LISTABLE)}")
+    if kind == "departures":
+        return _rows(reg.conn, """
+            SELECT j.id, i.name, p.sex, p.home_village, j.departure_date, j.destination_country,
+                   j.channel, (r.id IS NOT NULL) AS returned
+            FROM journeys j JOIN persons p ON p.id = j.person_id
+            LEFT JOIN person_identity i ON i.person_id = p.id
+            LEFT JOIN returns r ON r.journey_id = j.id
+            ORDER BY j.rowid DESC LIMIT ? OFFSET ?""", (limit, offset))
+    return _rows(reg.conn, f"SELECT * FROM {LISTABLE[kind]} ORDER BY rowid DESC LIMIT ? OFFSET ?",
+                 (limit, offset))
+
+
+def search(reg: Register, text: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Persons, agencies and brokers whose name, national ID, phone or licence contains ``text``."""
+    from .validation import normalise_text
+
+    needle = normalise_text(text)
+    if not needle:
+        raise RegisterError("type something to search for")
+    like = f"%{needle.lower()}%"
+    hits = _rows(reg.conn, """
+        SELECT 'person' AS what, p.id, i.name, p.sex, p.home_village AS place
+        FROM person_identity i JOIN persons p ON p.id = i.person_id
+        WHERE lower(i.name) LIKE ? OR lower(i.national_id) LIKE ? OR i.phone LIKE ?
+        UNION ALL
+        SELECT 'agency', id, name, licence_status, licence_number FROM agencies
+        WHERE lower(name) LIKE ? OR lower(licence_number) LIKE ?
+        UNION ALL
+        SELECT 'broker', id, name, alias, village FROM brokers
+        WHERE lower(name) LIKE ? OR lower(alias) LIKE ? OR phone LIKE ?
+        LIMIT ?""", (like, like, like, like, like, like, like, like, limit))
+    return hits
+
+
+def _table_for(found: Found, field: str) -> tuple[str, str, str]:
+    """Where a field of a found record lives: (table, key column, key value)."""
+    if found.table == "persons" or (found.table == "journeys" and field in PERSON_FIELDS
+                                    + IDENTITY_FIELDS):
+        person_id = found.id if found.table == "persons" else found.record["person_id"]
+        if field in IDENTITY_FIELDS:
+            return "person_identity", "person_id", person_id
+        return "persons", "id", person_id
+    return found.table, "id", found.id
+
+
+def correct(
+    reg: Register,
+    ref: str,
+    changes: Mapping[str, Any],
+    reason: str,
+    *,
+    today: dt.date | None = None,
+) -> dict[str, tuple[Any, Any]]:
+    """Change fields of one record; return {field: (old, new)}. The old values stay in the log.
+
+    Raises
+    ------
+    ValidationError
+        A new value breaks the field's rule, or a field cannot be corrected this way.
+    RegisterError
+        No reason was given.
+    """
+    if not (reason or "").strip():
+        raise RegisterError("a correction needs a reason (it is kept in the audit log)")
+    found = find(reg, ref)
+    kind = TABLES[found.table][0]
+    specs = {s.name: s for s in fields_of(kind)}
+    problems: list[Problem] = []
+    planned: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for name, raw in changes.items():
+        spec = specs.get(name)
+        if spec is None or spec.kind == "id":
+            problems.append(Problem(name, raw, "rule.not_correctable"))
+            continue
+        value, problem = clean_value(spec, raw, today or dt.date.today())
+        if problem:
+            problems.append(problem)
+            continue
+        if value is None and spec.required:
+            problems.append(Problem(name, raw, "rule.required"))
+            continue
+        target = _table_for(found, name)
+        if name not in _columns(reg.conn, target[0]):
+            problems.append(Problem(name, raw, "rule.not_correctable"))
+            continue
+        planned.setdefault(target, {})[name] = value
+    if problems:
+        raise ValidationError(problems)
+    result: dict[str, tuple[Any, Any]] = {}
+    at = now()
+    with reg.write() as conn:
+        for (table, key, key_value), values in planned.items():
+            before = _rows(conn, f"SELECT * FROM {table} WHERE {key} = ?", (key_value,))
+            if not before and table == "person_identity":
+                conn.execute("INSERT INTO person_identity (person_id) VALUES (?)", (key_value,))
+                before_row = None
+            else:
+                before_row = before[0]
+            sets = ", ".join(f"{name} = ?" for name in values)
+            try:
+                conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = ?",
+                             (*values.values(), key_value))
+            except sqlite3.IntegrityError as exc:
+                raise ValidationError([Problem(", ".join(values), list(values.values()),
+                                               "rule.database", details={"error": str(exc)})])
+            after = _rows(conn, f"SELECT * FROM {table} WHERE {key} = ?", (key_value,))[0]
+            action = "update" if before_row is not None else "insert"
+            audit.append(conn, [audit.Entry(table, key_value, action, before_row, after, reason)],
+                         actor=reg.actor, at=at)
+            for name, value in values.items():
+                result[name] = ((before_row or {}).get(name), value)
+    return result
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}

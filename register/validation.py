@@ -1,0 +1,251 @@
+"""Checking and normalising what a clerk enters. Pure: no database, no printing.
+
+:func:`clean_record` turns raw values (typed at a prompt, read from CSV or Excel) into the values
+stored, and lists every :class:`Problem` at once. Text is normalised to Unicode NFC and trimmed;
+Khmer digits (០-៩) are read as digits; invisible direction marks are removed; dates are ISO
+``YYYY-MM-DD`` or day-first ``DD/MM/YYYY``. Rules that need other records (does this journey
+exist, is the return after the departure) are checked by :mod:`register.records` through a
+:class:`Lookup`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .fields import COUNTRIES, Field, fields_of
+from .i18n import t
+
+KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+# Direction marks and invisible formatting that have no place in stored text. Zero-width space
+# (U+200B) is kept inside Khmer text, where it separates words, but trimmed at the ends.
+_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u2060"))
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+TRUE = {"1", "yes", "y", "true", "t", "x", "បាទ", "ចាស", "មាន", "ពិត"}
+FALSE = {"0", "no", "n", "false", "f", "ទេ", "គ្មាន", "មិនមាន"}
+EARLIEST_DATE = dt.date(1930, 1, 1)
+MIN_AGE, MAX_AGE = 10, 80
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One broken rule: which record (row), which field, which value, which rule."""
+
+    field: str
+    value: Any
+    rule: str
+    row: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def message(self) -> str:
+        return t(self.rule, **self.details)
+
+    def __str__(self) -> str:
+        shown = "" if self.value is None else str(self.value)
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        where = t("problem.row", row=self.row) if self.row is not None else ""
+        return t("problem", where=where, field=self.field, value=shown, rule=self.message())
+
+    def at_row(self, row: int) -> Problem:
+        return Problem(self.field, self.value, self.rule, row, self.details)
+
+
+class Lookup(Protocol):
+    """What validation needs to know about records already in the register."""
+
+    def journey(self, journey_id: str) -> Mapping[str, Any] | None: ...
+    def person(self, person_id: str) -> Mapping[str, Any] | None: ...
+    def agency(self, agency_id: str) -> Mapping[str, Any] | None: ...
+    def broker(self, broker_id: str) -> Mapping[str, Any] | None: ...
+
+
+def normalise_text(value: Any) -> str | None:
+    """NFC, trimmed, direction marks and control characters removed; '' becomes None."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN from a spreadsheet
+        return None
+    text = unicodedata.normalize("NFC", str(value)).translate(_BIDI)
+    text = _CONTROL.sub("", text).strip().strip(_INVISIBLE).strip()
+    return text or None
+
+
+def _compact(text: str) -> str:
+    """For codes and numbers: Khmer digits read as digits, every invisible character removed."""
+    text = text.translate(KHMER_DIGITS)
+    return "".join(ch for ch in text if ch not in _INVISIBLE and not ch.isspace())
+
+
+def parse_date(value: Any) -> dt.date:
+    """Read a date: a date object, ISO ``YYYY-MM-DD`` or day-first ``DD/MM/YYYY`` (or ``-``/``.``)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _compact(str(value))
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
+        y, m, d = text.split("-")
+    elif re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}", text):
+        d, m, y = re.split(r"[/.-]", text)
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ][\d:.]+", text):
+        y, m, d = text[:10].split("-")
+    else:
+        raise ValueError("date.format")
+    return dt.date(int(y), int(m), int(d))  # ValueError for 2024-02-30
+
+
+def _number(text: str) -> float:
+    text = _compact(text).replace(",", "")
+    if text.startswith("$"):
+        text = text[1:]
+    if text.lower().endswith("usd"):
+        text = text[:-3]
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return value
+
+
+def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | None]:
+    """Normalise one value; return (value, None) or (None, problem)."""
+    if raw is None or (isinstance(raw, str) and normalise_text(raw) is None):
+        return None, None
+    if isinstance(raw, float) and raw != raw:
+        return None, None
+    text = normalise_text(raw) if not isinstance(raw, dt.date) else None
+
+    def bad(rule: str, **details: Any) -> tuple[None, Problem]:
+        return None, Problem(spec.name, raw, rule, details=details)
+
+    kind = spec.kind
+    if kind == "text":
+        assert text is not None
+        if len(text) > spec.max_length:
+            return bad("rule.too_long", max=spec.max_length)
+        return text, None
+    if kind == "choice":
+        assert text is not None
+        value = text.lower().replace(" ", "_").replace("-", "_")
+        if spec.name == "sex":
+            value = value.upper()
+        if value not in spec.choices:
+            return bad("rule.choice", choices=", ".join(spec.choices))
+        return value, None
+    if kind == "date":
+        try:
+            day = parse_date(raw)
+        except (ValueError, TypeError):
+            return bad("rule.date")
+        if day > today:
+            return bad("rule.future")
+        if day < EARLIEST_DATE:
+            return bad("rule.too_old", earliest=EARLIEST_DATE.isoformat())
+        return day.isoformat(), None
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return int(raw), None
+        if isinstance(raw, int | float) and raw in (0, 1):
+            return int(raw), None
+        assert text is not None
+        lowered = _compact(text).lower()
+        if lowered in TRUE:
+            return 1, None
+        if lowered in FALSE:
+            return 0, None
+        return bad("rule.bool")
+    if kind in ("int", "year", "money"):
+        try:
+            number = raw if isinstance(raw, int | float) and not isinstance(raw, bool) else _number(text or "")
+        except ValueError:
+            return bad("rule.number")
+        if kind != "money" and number != int(number):
+            return bad("rule.whole_number")
+        if kind == "year":
+            if not EARLIEST_DATE.year <= number <= today.year:
+                return bad("rule.year", earliest=EARLIEST_DATE.year, latest=today.year)
+            return int(number), None
+        if spec.minimum is not None and number < spec.minimum:
+            return bad("rule.minimum", minimum=spec.minimum)
+        if spec.maximum is not None and number > spec.maximum:
+            return bad("rule.maximum", maximum=spec.maximum)
+        return (int(number) if kind == "int" else round(float(number), 2)), None
+    if kind == "village":
+        code = _compact(text or "")
+        from .gazetteer import load_gazetteer
+
+        gazetteer = load_gazetteer()
+        if not (len(code) == 8 and code.isdigit() and gazetteer.exists(code, "village")):
+            return bad("rule.village")
+        return code, None
+    if kind == "country":
+        code = _compact(text or "").upper()
+        if code not in COUNTRIES:
+            return bad("rule.country")
+        return code, None
+    if kind == "countries":
+        codes = [c for c in re.split(r"[,;\s]+", _compact_list(text or "")) if c]
+        unknown = [c for c in codes if c not in COUNTRIES]
+        if unknown:
+            return bad("rule.country")
+        return json.dumps(sorted(set(codes))), None
+    if kind == "id":
+        value = _compact(text or "").lower()
+        return value, None  # resolved against the register by the caller
+    raise AssertionError(f"unknown field kind {kind}")
+
+
+def _compact_list(text: str) -> str:
+    return text.translate(KHMER_DIGITS).upper()
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def clean_record(
+    kind: str, raw: Mapping[str, Any], *, today: dt.date | None = None
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Check every field of one record of ``kind``; return the clean values and all problems.
+
+    Unknown field names are problems too (a misspelt column must not be silently dropped).
+    """
+    today = today or dt.date.today()
+    specs = fields_of(kind)
+    names = {spec.name for spec in specs}
+    problems = [
+        Problem(str(name), raw[name], "rule.unknown_field")
+        for name in raw
+        if name not in names and normalise_text(raw[name]) is not None
+    ]
+    clean: dict[str, Any] = {}
+    for spec in specs:
+        value, problem = clean_value(spec, raw.get(spec.name), today)
+        if problem:
+            problems.append(problem)
+            continue
+        clean[spec.name] = value
+        if value is None and spec.required:
+            problems.append(Problem(spec.name, None, "rule.required"))
+    return clean, problems
+
+
+def age_at(birth_date: str | None, birth_year: int | None, on: str) -> int | None:
+    """Age in whole years on the date ``on`` (ISO), from a birth date or else a birth year."""
+    day = dt.date.fromisoformat(on)
+    if birth_date:
+        born = dt.date.fromisoformat(birth_date)
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    if birth_year:
+        return day.year - int(birth_year)
+    return None

@@ -1,0 +1,50 @@
+"""Promises about the project itself: dependencies, packaging, start-up cost."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name_spec(requirement: str) -> tuple[str, str]:
+    match = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(.*)", requirement)
+    assert match, requirement
+    return match.group(1).lower().replace("_", "-"), match.group(2).replace(" ", "")
+
+
+def test_environment_yml_mirrors_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = dict(_name_spec(r) for r in project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted.update(_name_spec(r) for r in extra)
+    conda: dict[str, str] = {}
+    text = (ROOT / "environment.yml").read_text()
+    for line in text.split("dependencies:", 1)[1].splitlines():
+        item = re.match(r"^  - ([A-Za-z][^#]*)$", line)
+        if item and item.group(1).strip() not in ("pip", "pip:"):
+            name, spec = _name_spec(item.group(1))
+            conda[name] = spec
+    assert conda.pop("python") == ">=" + project["requires-python"].lstrip(">=")
+    assert conda == wanted
+
+
+def test_packages_resolve_inside_the_repository():
+    # 'register' and 'analysis' are also names of unrelated old PyPI projects.
+    import analysis
+    import register
+
+    for module in (register, analysis):
+        assert Path(module.__file__).resolve().is_relative_to(ROOT)
+
+
+def test_clerk_commands_do_not_import_heavy_libraries():
+    code = ("import sys; from register import cli, cli_add, cli_more; import register; "
+            "heavy = {'pandas', 'numpy', 'statsmodels', 'geopandas', 'duckdb', 'splink'}; "
+            "print(sorted(heavy & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
