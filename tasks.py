@@ -33,7 +33,7 @@ def run(*args: str | Path, check: bool = True) -> int:
 
 
 def setup(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (this file runs before the venv exists)
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"Creating the virtual environment in {VENV} ...", flush=True)

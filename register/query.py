@@ -208,7 +208,8 @@ def correct(
                              (*values.values(), key_value))
             except sqlite3.IntegrityError as exc:
                 raise ValidationError([Problem(", ".join(values), list(values.values()),
-                                               "rule.database", details={"error": str(exc)})])
+                                               "rule.database", details={"error": str(exc)})]
+                                      ) from None
             after = _rows(conn, f"SELECT * FROM {table} WHERE {key} = ?", (key_value,))[0]
             action = "update" if before_row is not None else "insert"
             audit.append(conn, [audit.Entry(table, key_value, action, before_row, after, reason)],

@@ -25,7 +25,9 @@ from .i18n import t
 KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 # Direction marks and invisible formatting that have no place in stored text. Zero-width space
 # (U+200B) is kept inside Khmer text, where it separates words, but trimmed at the ends.
-_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u2060"))
+_BIDI = dict.fromkeys(
+    map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u2060")
+)
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 TRUE = {"1", "yes", "y", "true", "t", "x", "បាទ", "ចាស", "មាន", "ពិត"}
@@ -163,7 +165,8 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         return bad("rule.bool")
     if kind in ("int", "year", "money"):
         try:
-            number = raw if isinstance(raw, int | float) and not isinstance(raw, bool) else _number(text or "")
+            numeric = isinstance(raw, int | float) and not isinstance(raw, bool)
+            number = raw if numeric else _number(text or "")
         except ValueError:
             return bad("rule.number")
         if kind != "money" and number != int(number):
