@@ -21,14 +21,19 @@ from .schema import RECORD_TABLES
 _COLUMNS = "seq, at, actor, action, table_name, record_id, before, after, reason"
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical(row: Mapping[str, Any] | None) -> str | None:
+    """A row as JSON text with sorted keys: the same row always gives the same text."""
     if row is None:
         return None
-    return json.dumps(dict(row), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(row if isinstance(row, dict) else dict(row))
 
 
 def entry_hash(prev_hash: str, fields: tuple[Any, ...]) -> str:
-    payload = json.dumps([prev_hash, *fields], ensure_ascii=False, separators=(",", ":"))
+    """sha256 over the previous hash and the entry's fields (unit-separated; None as \\N)."""
+    payload = "\x1f".join([prev_hash, *("\\N" if f is None else str(f) for f in fields)])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

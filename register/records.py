@@ -61,6 +61,7 @@ class _Batch:
         self.pending: dict[str, dict[str, dict[str, Any]]] = {}
         self.warnings: list[tuple[str, str, str, str]] = []  # (table, id, code, detail)
         self._agencies: dict[str, dict[str, Any]] | None = None
+        self._ids: dict[str, set[str]] = {}
 
     def add(self, table: str, row: dict[str, Any], key: str = "id") -> None:
         self.tables.setdefault(table, []).append(row)
@@ -99,7 +100,11 @@ class _Batch:
         return self._one("brokers", broker_id)
 
     def exists(self, table: str, record_id: str) -> bool:
-        return self._one(table, record_id) is not None
+        """Is this id already taken (in the register or earlier in the batch)?"""
+        known = self._ids.get(table)
+        if known is None:
+            known = self._ids[table] = {r[0] for r in self.conn.execute(f"SELECT id FROM {table}")}
+        return record_id in known or record_id in self.pending.get(table, {})
 
     def warn(self, table: str, record_id: str, code: str, detail: str = "") -> None:
         self.warnings.append((table, record_id, code, detail))

@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import re
 import unicodedata
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -75,13 +74,20 @@ def normalise_text(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value != value:  # NaN from a spreadsheet
         return None
-    text = unicodedata.normalize("NFC", str(value)).translate(_BIDI)
+    text = value if isinstance(value, str) else str(value)
+    if text.isascii():
+        if text.isprintable():
+            return text.strip() or None
+        return _CONTROL.sub("", text).strip() or None
+    text = unicodedata.normalize("NFC", text).translate(_BIDI)
     text = _CONTROL.sub("", text).strip().strip(_INVISIBLE).strip()
     return text or None
 
 
 def _compact(text: str) -> str:
     """For codes and numbers: Khmer digits read as digits, every invisible character removed."""
+    if text.isascii():
+        return text.replace(" ", "") if " " in text else text
     text = text.translate(KHMER_DIGITS)
     return "".join(ch for ch in text if ch not in _INVISIBLE and not ch.isspace())
 
@@ -118,11 +124,13 @@ def _number(text: str) -> float:
 
 def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | None]:
     """Normalise one value; return (value, None) or (None, problem)."""
-    if raw is None or (isinstance(raw, str) and normalise_text(raw) is None):
+    if raw is None or raw == "":
         return None, None
-    if isinstance(raw, float) and raw != raw:
-        return None, None
-    text = normalise_text(raw) if not isinstance(raw, dt.date) else None
+    text = None
+    if not isinstance(raw, dt.date):
+        text = normalise_text(raw)
+        if text is None:
+            return None, None
 
     def bad(rule: str, **details: Any) -> tuple[None, Problem]:
         return None, Problem(spec.name, raw, rule, details=details)
@@ -209,11 +217,12 @@ def _compact_list(text: str) -> str:
     return text.translate(KHMER_DIGITS).upper()
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def is_uuid(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
+    """A canonical, lower-case UUID text."""
+    return _UUID.fullmatch(value) is not None
 
 
 def clean_record(
@@ -228,8 +237,8 @@ def clean_record(
     names = {spec.name for spec in specs}
     problems = [
         Problem(str(name), raw[name], "rule.unknown_field")
-        for name in raw
-        if name not in names and normalise_text(raw[name]) is not None
+        for name in raw.keys() - names
+        if normalise_text(raw[name]) is not None
     ]
     clean: dict[str, Any] = {}
     for spec in specs:
