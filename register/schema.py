@@ -167,7 +167,7 @@ CREATE TABLE audit_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
     actor TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('insert', 'update', 'merge', 'import')),
+    action TEXT NOT NULL CHECK (action IN ('insert', 'update', 'merge')),
     table_name TEXT NOT NULL,
     record_id TEXT NOT NULL,
     before TEXT CHECK (before IS NULL OR json_valid(before)),
@@ -182,10 +182,12 @@ CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
 -- Registers merged into this one (district, province or national registers).
+-- fingerprint = the source's audit-log head (entry count and last hash): it changes with
+-- every write, so merging the same register state twice is recognised and skipped.
 CREATE TABLE merged_sources (
     register_id TEXT PRIMARY KEY,
     commune_code TEXT,
-    file_sha256 TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
     schema_version TEXT NOT NULL,
     records INTEGER NOT NULL,
     merged_at TEXT NOT NULL
@@ -197,6 +199,30 @@ CREATE TABLE merged_sources (
 def _initial(db: Any) -> None:
     # executescript() would COMMIT the migration's transaction; run statement by statement.
     for statement in _split_sql(SCHEMA_0001):
+        db.execute(statement)
+
+
+SCHEMA_0002 = """
+-- Record linkage of a merged register: the same person entered in two communes is linked, never
+-- deleted. cluster_id names the person (the smallest person id of the cluster).
+CREATE TABLE person_links (
+    person_id TEXT PRIMARY KEY REFERENCES persons(id),
+    cluster_id TEXT NOT NULL,
+    match_probability REAL,
+    linked_at TEXT NOT NULL
+);
+CREATE INDEX person_links_cluster ON person_links(cluster_id);
+-- A journey recorded again by a second commune for a linked person; the export counts it once.
+CREATE TABLE duplicate_journeys (
+    journey_id TEXT PRIMARY KEY REFERENCES journeys(id),
+    duplicate_of TEXT NOT NULL REFERENCES journeys(id)
+);
+"""
+
+
+@migrations(name="0002_record_linkage")
+def _linkage(db: Any) -> None:
+    for statement in _split_sql(SCHEMA_0002):
         db.execute(statement)
 
 

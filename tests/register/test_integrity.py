@@ -103,7 +103,7 @@ def test_schema_has_the_constraints_it_promises(reg):
                      "'own', 'x', 'y')")
     meta = reg.meta()
     assert meta["commune_code"] == "010201" and len(meta["register_id"]) == 36
-    assert register.schema_version(reg) == "0001_initial"
+    assert register.schema_version(reg) == "0002_record_linkage"
 
 
 def test_catalogues_are_consistent():
