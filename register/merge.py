@@ -167,22 +167,24 @@ def _copy_sql(conn: sqlite3.Connection) -> list[tuple[str, str]]:
         updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != key)
         owner = ("(SELECT p.source_register FROM src.persons p WHERE p.id = excluded.person_id)"
                  if table == "person_identity" else "excluded.source_register")
+        # Only the record's own register may change it; when two registers claim the same id
+        # (a shared agency list), the larger register id wins, whatever the order of merging.
+        current = ("(SELECT p.source_register FROM main.persons p WHERE p.id = excluded.person_id)"
+                   if table == "person_identity" else f"main.{table}.source_register")
         statements.append((table, (
             f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table} WHERE true "
-            f"ON CONFLICT({key}) DO UPDATE SET {updates} WHERE {owner} = :owner")))
+            f"ON CONFLICT({key}) DO UPDATE SET {updates} WHERE {owner} = :owner "
+            f"AND :owner >= {current}")))
     return statements
 
 
 def _merge_one(conn: sqlite3.Connection, source: Source,
-               statements: list[tuple[str, str]]) -> dict[str, int]:
+               statements: list[tuple[str, str]]) -> None:
     uri = f"file:{source.path.resolve()}?mode=ro"
     conn.execute("ATTACH DATABASE ? AS src", (uri,))
     try:
-        added: dict[str, int] = {}
-        for table, sql in statements:
-            before = conn.total_changes
+        for _, sql in statements:
             conn.execute(sql, {"owner": source.register_id})
-            added[table] = conn.total_changes - before
         conn.execute(
             "INSERT INTO main.warnings (table_name, record_id, code, detail, created_at) "
             "SELECT s.table_name, s.record_id, s.code, s.detail, s.created_at FROM src.warnings s "
@@ -205,7 +207,6 @@ def _merge_one(conn: sqlite3.Connection, source: Source,
             if lost:
                 raise RegisterError(f"{lost} {table} records of {source.path.name} did not "
                                     f"reach the output; nothing was written")
-        return added
     finally:
         if conn.in_transaction:
             conn.execute("COMMIT")  # releases src; the output is a private file until renamed
@@ -244,16 +245,16 @@ def apply_merge(
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA foreign_keys = OFF")  # checked in full before the rename
         statements = _copy_sql(conn)
+        before = _counts(conn)
         sources = sorted(plan.to_merge, key=lambda s: s.register_id)
         for number, source in enumerate(sources, start=1):
             conn.execute("BEGIN IMMEDIATE")
-            added = _merge_one(conn, source, statements)
-            for table, n in added.items():
-                report.added[table] = report.added.get(table, 0) + n
+            _merge_one(conn, source, statements)
             report.files_merged += 1
             if progress:
                 progress(number, len(sources), source)
         report.copy_seconds = time.perf_counter() - start
+        report.added = {t: n - before[t] for t, n in _counts(conn).items()}
         with reg.write():
             if link and report.files_merged:
                 link_start = time.perf_counter()
@@ -284,6 +285,10 @@ def apply_merge(
         Path(str(plan.out) + suffix).unlink(missing_ok=True)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {t: conn.execute(f"SELECT count(*) FROM main.{t}").fetchone()[0] for t in RECORD_TABLES}
 
 
 def _copy_register(source: Path, target: Path) -> None:

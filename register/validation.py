@@ -126,6 +126,10 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
     """Normalise one value; return (value, None) or (None, problem)."""
     if raw is None or raw == "":
         return None, None
+    if isinstance(raw, list | tuple | set):  # a list of countries given as a list
+        raw = ",".join(str(item) for item in raw)
+        if not raw:
+            return None, None
     text = None
     if not isinstance(raw, dt.date):
         text = normalise_text(raw)
