@@ -109,6 +109,7 @@ def from_register(path: str | Path) -> pd.DataFrame:
     import numpy as np
 
     import register
+    from register.definitions import agency_status_at
     from register.export import _QUERY, _links, age_band, keyed, pseudonym_key
 
     with register.open_register(path, upgrade=False) as reg:
@@ -139,9 +140,10 @@ def from_register(path: str | Path) -> pd.DataFrame:
     out["departure_year"] = dep.dt.year
     for column in ("destination_country", "sector", "channel"):
         out[column] = raw[column]
-    expired = (raw["licence_status"] == "licensed") & raw["licence_expiry"].notna() & (
-        raw["licence_expiry"] < raw["departure_date"])
-    status = np.where(expired, "expired", raw["licence_status"].fillna("unknown"))
+    status = [agency_status_at(s, e, d) for s, e, d in
+              zip(raw["licence_status"].astype(object).where(raw["licence_status"].notna(), None),
+                  raw["licence_expiry"].astype(object).where(raw["licence_expiry"].notna(), None),
+                  raw["departure_date"], strict=True)]
     out["agency_status"] = np.where(raw["agency_id"].isna(), "none", status)
     for column in ("n_brokers", "has_passport", "has_visa", "has_work_permit", "has_border_pass",
                    "contract_seen", "fee_usd", "debt_usd"):

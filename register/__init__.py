@@ -40,7 +40,8 @@ from .validation import Problem
 __version__ = "0.1.0"
 
 
-def init_register(path: str | Path, *, commune: str, actor: str | None = None) -> Register:
+def init_register(path: str | Path, *, commune: str, actor: str | None = None,
+                  durable: bool = True) -> Register:
     """Create a commune's register at ``path``; ``commune`` must be a 6-digit NCDD code."""
     from .gazetteer import load_gazetteer
     from .validation import KHMER_DIGITS
@@ -50,7 +51,7 @@ def init_register(path: str | Path, *, commune: str, actor: str | None = None) -
     if place.level != "commune":
         raise UnknownCodeError(f"{code} is a {place.level} code; a register needs a 6-digit "
                                f"commune code")
-    return create_register(path, commune_code=code, actor=actor)
+    return create_register(path, commune_code=code, actor=actor, durable=durable)
 
 
 __all__ = [

@@ -47,11 +47,13 @@ def default_actor() -> str:
         return "unknown"
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
+def connect(path: str | Path, durable: bool = True) -> sqlite3.Connection:
+    """A connection with the register's settings. ``durable=False`` (synthetic data only) skips
+    the flushes to disk that make a committed record survive a power cut."""
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
     return conn
 
 
@@ -130,7 +132,8 @@ def schema_state(db: Any) -> tuple[list[str], list[str]]:
     return applied, [name for name in applied if name not in known]
 
 
-def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool = True) -> Register:
+def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool = True,
+                  durable: bool = True) -> Register:
     """Open an existing register, applying pending migrations of a known older schema.
 
     Raises
@@ -143,7 +146,7 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
     path = Path(path)
     _check_file(path)
     try:
-        conn = connect(path)
+        conn = connect(path, durable)
         db = sqlite_utils.Database(conn)
         tables = set(db.table_names())
     except sqlite3.DatabaseError as exc:
@@ -171,6 +174,7 @@ def create_register(
     scope: str = "",
     actor: str | None = None,
     register_id: str | None = None,
+    durable: bool = True,
 ) -> Register:
     """Create a new, empty register file (it must not exist yet).
 
@@ -185,7 +189,7 @@ def create_register(
         raise RegisterError(f"folder {path.parent} does not exist")
     tmp = path.with_name(path.name + ".creating")
     tmp.unlink(missing_ok=True)
-    conn = connect(tmp)
+    conn = connect(tmp, durable)
     conn.execute("PRAGMA journal_mode = WAL")
     db = sqlite_utils.Database(conn)
     schema.migrations.apply(db)
@@ -203,7 +207,7 @@ def create_register(
     conn.close()
     # Only a complete register ever carries the final name (a power cut leaves a .creating file).
     os.replace(tmp, path)
-    return open_register(path, actor=actor)
+    return open_register(path, actor=actor, durable=durable)
 
 
 def schema_version(reg: Register) -> str:

@@ -57,3 +57,19 @@ def trafficking(row: Mapping[str, Any]) -> Tri:
     exploited = any_of([forced_labour(row), other])
     means = any_of([row.get("ind_deception"), row.get("ind_abuse_of_vulnerability")])
     return all_of(exploited, means)
+
+
+def agency_status_at(status: str | None, expiry: str | None, departure: str) -> str:
+    """The licence status of an agency on the day of a departure.
+
+    ``licence_expiry`` is the last day the licence was valid (its expiry, suspension or
+    revocation date). Before or on it, a once-licensed agency was licensed; after it, the
+    agency's current status applies (``expired`` for a licence left to lapse). Unlicensed and
+    unknown agencies stay so.
+    """
+    status = status or "unknown"
+    if status in ("unlicensed", "unknown") or not expiry:
+        return status
+    if departure <= expiry:
+        return "licensed"
+    return "expired" if status == "licensed" else status

@@ -103,10 +103,8 @@ def researcher_rows(reg: Register) -> Iterator[dict[str, Any]]:
         age = age_at(r["birth_date"], r["birth_year"], r["departure_date"])
         status = "none"
         if r["agency_id"]:
-            status = r["licence_status"]
-            if status == "licensed" and r["licence_expiry"] and (
-                    r["licence_expiry"] < r["departure_date"]):
-                status = "expired"
+            status = definitions.agency_status_at(r["licence_status"], r["licence_expiry"],
+                                                  r["departure_date"])
         returned = r["return_id"] is not None
         indicators = {name: r[name] for name in ILO_INDICATORS}
         yield {

@@ -180,11 +180,14 @@ def _journey_warnings(batch: _Batch, journey_id: str, rec: Mapping[str, Any],
     if (rec.get("n_brokers") or 0) >= MANY_BROKERS:
         batch.warn("journeys", journey_id, "many_brokers", str(rec["n_brokers"]))
     if agency is not None:
+        from .definitions import agency_status_at
+
         expiry = agency.get("licence_expiry")
-        if agency["licence_status"] != "licensed":
-            batch.warn("journeys", journey_id, "agency_not_licensed", agency["licence_status"])
-        elif expiry and expiry < rec["departure_date"]:
-            batch.warn("journeys", journey_id, "agency_licence_expired", expiry)
+        status = agency_status_at(agency["licence_status"], expiry, rec["departure_date"])
+        if status == "expired":
+            batch.warn("journeys", journey_id, "agency_licence_expired", expiry or "")
+        elif status != "licensed":
+            batch.warn("journeys", journey_id, "agency_not_licensed", status)
         allowed = agency.get("allowed_destinations") or "[]"
         if allowed != "[]" and f'"{rec["destination_country"]}"' not in allowed:
             batch.warn("journeys", journey_id, "agency_destination", rec["destination_country"])

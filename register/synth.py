@@ -53,7 +53,8 @@ def write_commune(commune: str, out: str) -> dict[str, Any]:
     records = _country.commune_records(commune)
     path = Path(out) / f"{commune}.db"
     today = dt.date.today()
-    with init_register(path, commune=commune, actor="synthetic-generator") as reg:
+    # Synthetic data: no need to survive a power cut, so no flush to disk after each write.
+    with init_register(path, commune=commune, actor="synthetic-generator", durable=False) as reg:
         for kind in KINDS:
             rows = getattr(records, kind)
             if rows:

@@ -1,0 +1,163 @@
+"""Running the versioned notebooks so that every published figure traces back to its inputs.
+
+The notebooks live in ``notebooks/`` as jupytext percent-format text (``NN_name.py``), thin:
+they call this package. Each declares ``# notebook-version: N`` in its header and has a cell
+tagged ``parameters`` (papermill). :func:`run_notebooks` reads the register once, stores the
+researcher export under ``results/data/``, and runs each notebook with papermill into
+
+    results/<notebook>/v<notebook-version>_<code-version>_<data-hash>/
+        notebook.ipynb   the executed notebook (aggregates only: no identifying data exists here)
+        notebook.html    its rendering
+        *.csv, *.png     the tables and figures the notebook wrote (small cells suppressed)
+        manifest.json    notebook, versions, data hash, parameters, timings
+
+Running the same notebook version and code on the same data writes to the same folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+_VERSION = re.compile(r"^# notebook-version:\s*(\S+)", re.MULTILINE)
+
+
+class NotebookError(RuntimeError):
+    """A notebook failed; the message names it and the cell."""
+
+
+def notebook_paths(directory: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The numbered notebooks, in order."""
+    return sorted(p for p in directory.glob("[0-9][0-9]_*.py"))
+
+
+def notebook_version(path: Path) -> str:
+    match = _VERSION.search(path.read_text(encoding="utf-8"))
+    if not match:
+        raise NotebookError(f"{path.name} has no '# notebook-version: N' line")
+    return match.group(1)
+
+
+def code_version() -> str:
+    """The package version and, in a git checkout, the commit (with '+dirty' when modified)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        base = version("commune-migration-register")
+    except PackageNotFoundError:
+        base = "0"
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=root,
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = "", ""
+    return base + (f"+{commit}" if commit else "") + ("-dirty" if dirty else "")
+
+
+def prepare_data(register: Path, results: Path) -> tuple[Path, str]:
+    """Read the export once; store it as Parquet named by its hash. Returns (path, hash)."""
+    from .data import data_hash, load_export
+
+    frame = load_export(register)
+    digest = data_hash(frame)
+    folder = results / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"export-{digest[:12]}.parquet"
+    if not path.exists():
+        tmp = path.with_suffix(".partial")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(path)
+    return path, digest
+
+
+def run_notebook(path: Path, data: Path, digest: str, results: Path,
+                 parameters: dict[str, Any] | None = None, timeout: int = 1200) -> Path:
+    """Execute one notebook on ``data``; return its results folder."""
+    import jupytext
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    version = notebook_version(path)
+    code = code_version()
+    out = results / path.stem / f"v{version}_{code}_{digest[:12]}"
+    out.mkdir(parents=True, exist_ok=True)
+    params = {"register": str(data), "output_dir": str(out), **(parameters or {})}
+    notebook = jupytext.read(path)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    source = out / "notebook.input.ipynb"
+    nbformat.write(notebook, source)
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(str(source), str(out / "notebook.ipynb"), parameters=params,
+                                   kernel_name="python3", progress_bar=False,
+                                   execution_timeout=timeout, cwd=str(path.parent))
+    except papermill.PapermillExecutionError as exc:
+        raise NotebookError(f"{path.name} failed in cell {exc.exec_count}: {exc.ename}: "
+                            f"{exc.evalue}") from None
+    finally:
+        source.unlink(missing_ok=True)
+    seconds = time.perf_counter() - started
+    executed = nbformat.read(out / "notebook.ipynb", as_version=4)
+    html, _ = HTMLExporter(exclude_input_prompt=True).from_notebook_node(executed)
+    (out / "notebook.html").write_text(html, encoding="utf-8")
+    manifest = {
+        "notebook": path.name, "notebook_version": version, "code_version": code,
+        "data_sha256": digest, "data_file": str(data), "parameters": params,
+        "seconds": round(seconds, 2), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "outputs": sorted(p.name for p in out.iterdir() if p.name != "manifest.json"),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return out
+
+
+def run_notebooks(
+    register: str | Path,
+    results: str | Path = "results",
+    *,
+    names: Sequence[str] | None = None,
+    parameters: dict[str, Any] | None = None,
+    echo: Callable[[str], None] = print,
+) -> Path:
+    """Run every numbered notebook (or those whose name contains one of ``names``)."""
+    results = Path(results)
+    data, digest = prepare_data(Path(register), results)
+    echo(f"  data {data.name} (sha256 {digest[:12]})")
+    for path in notebook_paths():
+        if names and not any(n in path.name for n in names):
+            continue
+        started = time.perf_counter()
+        out = run_notebook(path, data, digest, results, parameters)
+        echo(f"  {path.name}: {time.perf_counter() - started:.0f} s -> {out}")
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m analysis.notebooks",
+                                     description="Run the analysis notebooks on a register.")
+    parser.add_argument("register", type=Path, help="register (.db) or researcher export")
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--only", nargs="*", help="run only notebooks whose name contains these")
+    args = parser.parse_args(argv)
+    try:
+        run_notebooks(args.register, args.results, names=args.only)
+    except (NotebookError, ValueError, OSError) as exc:
+        print(f"Error: {exc}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+# notebook-version: 1
+
+# %% [markdown]
+# # Hotspots: where the risk clusters on the map
+#
+# Rates of forced labour among returned migrants by province (or district), empirical-Bayes
+# smoothed, global Moran's I, and local statistics (Local Moran, Getis-Ord Gi*) with
+# permutation inference and a Benjamini-Hochberg false-discovery-rate correction.
+
+# %% tags=["parameters"]
+register = "../demo/national.db"
+output_dir = "results/40_hotspots"
+province = None
+period = None
+seed = 1
+threshold = 5
+alpha = 0.05
+permutations = 9999
+
+# %%
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+from analysis.data import load_export
+from analysis.geo import attribution, load_boundaries
+from analysis.hotspots import find_hotspots
+from analysis.maps import hotspot_map
+from analysis.publish import save_figure, save_table
+
+out = Path(output_dir)
+out.mkdir(parents=True, exist_ok=True)
+df = load_export(register)
+if period:
+    df = df[df["departure_year"].between(*period)]
+level = "district" if province else "province"
+by = f"{level}_code"
+boundaries = load_boundaries(level)
+if province:
+    df = df[df["province_code"] == province]
+    boundaries = boundaries[boundaries["code"].str.startswith(province)]
+
+# %%
+hot = find_hotspots(df, boundaries, outcome="forced_labour", by=by, alpha=alpha,
+                    permutations=permutations, threshold=threshold, rng=seed)
+print(hot.summary())
+save_table(hot.to_frame(), out / "hotspots.csv", threshold=threshold)
+
+# %%
+for statistic in ("lisa", "gi"):
+    fig, _ = hotspot_map(hot, attribution=attribution(level), statistic=statistic,
+                         title=f"Forced labour hotspots ({statistic}, FDR {alpha})")
+    save_figure(fig, out / f"hotspots_{statistic}.png")

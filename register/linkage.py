@@ -1,0 +1,534 @@
+"""Find the same person in several registers or lists: probabilistic record linkage (Splink, DuckDB).
+
+Used for two jobs: merging commune registers (a person registered in two communes is *linked*,
+never deleted, and counted once in the researcher export) and linking victims across service lists
+(MOSVY, police, NGO, the register) before multiple systems estimation, where every linkage error
+biases the estimate, so :func:`linkage_quality` reports precision and recall against a known truth.
+
+The model (Fellegi-Sunter, scored by Splink on DuckDB) compares six things: the name, the birth
+date or year, sex, national ID, phone and the home commune/province. Names are compared within a
+script after folding (Latin to lowercase ASCII letters; Khmer to its letters and signs, without
+spaces), and across scripts through a rough consonant *skeleton* that Khmer script and its usual
+Latin transliterations share (``សុខ ដារ៉ា`` and ``Sok Dara`` both give ``sktr``); vowels, which
+transliterations spell in many ways, are left out. The skeleton is a heuristic: it misses words
+whose spelling and sound part ways (``ចន្ទនារី``/``Channary`` keeps a silent ``ទ``).
+
+Parameters are set so that the same input and seed always give the same links (Splink pitfalls in
+STANDARDS.md §3: no expectation-maximisation, no m or u exactly 0):
+
+* **u** (how often two different people agree) by Splink's seeded random sampling of record pairs;
+  agreement on national ID or phone is too rare to observe in a sample and is set to one over the
+  number of distinct values (as if each belonged to one person; phones shared in a household make
+  this optimistic). Levels never observed get u = 1 / sampled pairs.
+* **m** (how often the same person agrees) from the pairs that share a national ID, which are
+  matches whatever their other fields say: their counts per level, smoothed towards prior values
+  (``_PRIOR_WEIGHT`` pseudo-pairs), so they are never 0. With no shared IDs the priors are used.
+* **the prior probability that two records match** directly: shared-ID pairs divided by the share
+  of record pairs where both records have an ID (assuming IDs are missing independently of being
+  duplicated) and by m of ID agreement, over all comparable pairs. With fewer than
+  ``_MIN_ID_PAIRS`` shared IDs, strict rules (same phone and name skeleton; same name, birth date
+  and commune) are counted instead and assumed to find half of the matches.
+
+A shared national ID always links (probability 1), whatever the other fields say.
+
+**Threshold.** ``DEFAULT_THRESHOLD = 0.9``: a pair is linked when the model gives it at least a
+90 % probability of being the same person, i.e. at most about one linked pair in ten is expected
+to be wrong even for the least certain links. Most links score above 0.99. Lower thresholds raise
+recall at the cost of precision (see bench/bench_linkage.py, which prints both).
+
+**Blocking** (which pairs are scored at all; with ``across_sources_only`` only pairs from two
+different sources): same national ID; same phone; same birth date and name skeleton; same birth
+year, name skeleton and province; same birth date and home commune; same folded name and home
+commune. Pairs that share none of these are never compared, so a duplicate is lost when it has no
+shared ID or phone, a differing or missing birth date, a name typo that changes the skeleton and a
+different commune. At national scale such pairs would score far below the threshold anyway: with
+two million people and common Khmer names, name and birth year alone cannot single anyone out.
+IDs or phones shared by more than ``_MAX_SHARED`` records are treated as placeholders (missing).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from .errors import RegisterError
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas
+
+DEFAULT_THRESHOLD: float = 0.9
+FIELDS = ("record_id", "source", "name", "national_id", "phone", "sex", "birth_year", "birth_date",
+          "commune_code", "province_code")
+_MAX_SHARED = 5        # an ID or phone held by more records than this is a placeholder
+_MIN_ID_PAIRS = 10     # fewer shared-ID pairs than this: m from priors, lambda from strict rules
+_PRIOR_WEIGHT = 20.0   # pseudo-pairs behind the prior m values
+_STRICT_RULES_RECALL = 0.5
+_U_MAX_PAIRS = 2e6     # record pairs sampled to estimate u
+
+
+class LinkageError(RegisterError, ValueError):
+    """The records cannot be linked as given (a missing or repeated record_id, a missing source)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Names: fold and skeleton
+# ---------------------------------------------------------------------------------------------
+# Khmer consonants U+1780..U+17A2 -> consonant class ('-' = none: the vowel carrier អ).
+# k: ក ខ គ ឃ; g (ng): ង; c: ច ឆ ជ ឈ; j (nh): ញ; t: ដ ឋ ឌ ឍ ត ថ ទ ធ; n: ណ ន; p: ប ផ ព ភ; m y r l v;
+# s: ឝ ឞ ស; h: ហ; l: ឡ.
+_KM_CLASS = dict(zip((chr(c) for c in range(0x1780, 0x17A3)), "kkkkgccccjttttnttttnppppmyrlvssshl-",
+                     strict=True))
+_KM_CLASS.update({"\u17ab": "r", "\u17ac": "r", "\u17ad": "l", "\u17ae": "l", "\u17c6": "m"})
+_KM_SILENT_FINAL = re.compile("\u17d2?\u179a[\u17c9-\u17d1]*$")  # final រ or ្រ, no vowel after
+# Digraphs become upper-case placeholders so that the single-letter mapping leaves them alone.
+_LATIN_DIGRAPHS = (("chh", "C"), ("ch", "C"), ("kh", "K"), ("th", "T"), ("ph", "P"), ("ng", "G"),
+                   ("nh", "J"), ("sh", "S"), ("gh", "K"))
+_LATIN_SINGLE = str.maketrans("jfbdgqcxzw", "cpptkkkssv")
+_LATIN_FINAL_R = re.compile("(?<=[aeiouy])r$")
+_SPLIT = re.compile("[\\s\u200b\u200c\u200d\u17d4-\u17da.,;:/_\\-]+")
+
+
+def _is_khmer(ch: str) -> bool:
+    return "\u1780" <= ch <= "\u17dd"
+
+
+def _token_skeleton(token: str) -> str:
+    if any(_is_khmer(ch) for ch in token):
+        token = _KM_SILENT_FINAL.sub("", token) if len(token) > 1 else token
+        classes = [_KM_CLASS.get(ch, "") for ch in token]
+    else:
+        token = _LATIN_FINAL_R.sub("", token)
+        for digraph, cls in _LATIN_DIGRAPHS:
+            token = token.replace(digraph, cls)
+        classes = [("" if ch in "aeiou" else ch) for ch in token.translate(_LATIN_SINGLE)]
+    # y, v (w) and h are consonants only at the start of a word; later they spell vowels.
+    return "".join(c for i, c in enumerate(classes)
+                   if c not in ("-", "") and (i == 0 or c not in "yvh")).lower()
+
+
+@lru_cache(maxsize=200_000)
+def normalise_name(name: str | None) -> tuple[str | None, str | None, str | None]:
+    """``(fold, script, skeleton)`` of a name written in Khmer script or Latin letters.
+
+    ``fold`` keeps the letters only (Latin lowercased and stripped of accents; no spaces or
+    punctuation); ``script`` is ``"km"`` or ``"la"``; ``skeleton`` is the consonant skeleton shared
+    by Khmer script and its usual transliterations. All three are None when nothing is left.
+
+    >>> normalise_name("Sok  Dara")
+    ('sokdara', 'la', 'sktr')
+    >>> normalise_name("សុខ ដារ៉ា")[1:]
+    ('km', 'sktr')
+    """
+    if not name:
+        return None, None, None
+    text = unicodedata.normalize("NFKD", str(name)).lower()
+    tokens = [t for t in _SPLIT.split(text) if t]
+    kept = ["".join(ch for ch in t if _is_khmer(ch) or "a" <= ch <= "z") for t in tokens]
+    kept = [t for t in kept if t]
+    if not kept:
+        return None, None, None
+    fold = "".join(kept)
+    script = "km" if any(_is_khmer(ch) for ch in fold) else "la"
+    skeleton = re.sub(r"(.)\1+", r"\1", "".join(_token_skeleton(t) for t in kept))
+    return fold, script, skeleton or None
+
+
+# ---------------------------------------------------------------------------------------------
+# The model: comparisons (levels with prior m) and blocking rules
+# ---------------------------------------------------------------------------------------------
+def _one_edit(col: str) -> str:
+    """One character replaced (DuckDB's damerau_levenshtein is ten times slower than hamming)."""
+    return (f"CASE WHEN length({col}_l) = length({col}_r) THEN hamming({col}_l, {col}_r) <= 1 "
+            f"ELSE FALSE END")
+
+
+# (name, null condition, [(label, condition, prior m), ...]); the last level is "ELSE".
+_COMPARISONS: tuple[tuple[str, str, tuple[tuple[str, str, float], ...]], ...] = (
+    ("name", "name_fold_l IS NULL OR name_fold_r IS NULL", (
+        ("exact", "name_fold_l = name_fold_r", 0.70),
+        ("very similar", "name_script_l = name_script_r "
+                         "AND jaro_winkler_similarity(name_fold_l, name_fold_r) >= 0.94", 0.10),
+        ("same skeleton", "name_key_l = name_key_r", 0.08),
+        ("similar", "name_script_l = name_script_r "
+                    "AND jaro_winkler_similarity(name_fold_l, name_fold_r) >= 0.85", 0.05),
+        ("other script", "name_script_l <> name_script_r", 0.03),
+        ("different", "ELSE", 0.04))),
+    ("birth", "byear_l IS NULL OR byear_r IS NULL", (
+        ("same date", "bdate_l = bdate_r", 0.65),
+        ("date typo", _one_edit("bdate") + " OR (substr(bdate_l, 1, 4) = substr(bdate_r, 1, 4) "
+                      "AND substr(bdate_l, 6, 2) = substr(bdate_r, 9, 2) "
+                      "AND substr(bdate_l, 9, 2) = substr(bdate_r, 6, 2))", 0.05),
+        ("same year, date missing", "byear_l = byear_r AND (bdate_l IS NULL OR bdate_r IS NULL)", 0.15),
+        ("same year", "byear_l = byear_r", 0.05),
+        ("year +-1", "abs(byear_l - byear_r) <= 1", 0.06),
+        ("different", "ELSE", 0.04))),
+    ("sex", "sex_l IS NULL OR sex_r IS NULL", (
+        ("same", "sex_l = sex_r", 0.97), ("different", "ELSE", 0.03))),
+    ("national_id", "nid_l IS NULL OR nid_r IS NULL", (
+        ("same", "nid_l = nid_r", 0.94), ("one typo", _one_edit("nid"), 0.03), ("different", "ELSE", 0.03))),
+    ("phone", "phone_l IS NULL OR phone_r IS NULL", (
+        ("same", "phone_l = phone_r", 0.65), ("one typo", _one_edit("phone"), 0.03),
+        ("different", "ELSE", 0.32))),
+    ("place", "province_l IS NULL OR province_r IS NULL", (
+        ("same commune", "commune_l = commune_r", 0.60),
+        ("same province", "province_l = province_r", 0.20),
+        ("different", "ELSE", 0.20))),
+)
+_BLOCKING = (
+    "l.nid = r.nid",
+    "l.phone = r.phone",
+    "l.bdate = r.bdate AND l.name_key = r.name_key",
+    "l.byear = r.byear AND l.name_key = r.name_key AND l.province = r.province",
+    "l.bdate = r.bdate AND l.commune = r.commune",
+    "l.name_fold = r.name_fold AND l.commune = r.commune",
+)
+_STRICT_RULES = (
+    "l.nid = r.nid",
+    "l.phone = r.phone AND l.name_key = r.name_key",
+    "l.name_fold = r.name_fold AND l.bdate = r.bdate AND l.commune = r.commune",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LinkageResult:
+    """Links found among ``n_records`` records.
+
+    ``pairs`` holds ``(record_id_l, record_id_r, match_probability)`` for every scored pair at or
+    above ``threshold`` (``record_id_l < record_id_r``, sorted); ``clusters`` maps every input
+    record to its cluster, the smallest record_id of its connected component (a record linked to
+    nothing is its own cluster). ``n_compared`` counts the candidate pairs scored after blocking;
+    ``parameters`` holds the model actually used (prior match probability, m and u per level).
+    """
+
+    pairs: list[tuple[str, str, float]]
+    clusters: dict[str, str]
+    threshold: float
+    n_records: int
+    n_compared: int
+    parameters: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of distinct people: clusters, counting unlinked records as their own."""
+        return len(set(self.clusters.values()))
+
+    def summary(self) -> str:
+        sizes: dict[str, int] = {}
+        for cluster in self.clusters.values():
+            sizes[cluster] = sizes.get(cluster, 0) + 1
+        multi = [s for s in sizes.values() if s > 1]
+        lam = self.parameters.get("probability_two_random_records_match")
+        lines = [
+            "Record linkage (Splink, DuckDB)",
+            f"  records:                 {self.n_records:,}",
+            f"  candidate pairs scored:  {self.n_compared:,}",
+            f"  links (p >= {self.threshold:g}):       {len(self.pairs):,}"
+            f" ({sum(1 for p in self.pairs if p[2] >= 1.0):,} by shared national ID)",
+            f"  people (clusters):       {self.n_clusters:,}; {len(multi):,} with more than one record"
+            f" ({sum(multi):,} records, largest {max(multi, default=1)})",
+        ]
+        if lam is not None:
+            lines.append(f"  prior match probability: {lam:.3g} ({self.parameters.get('lambda_method')})")
+        return "\n".join(lines)
+
+    def to_frame(self) -> pandas.DataFrame:
+        """The links as a DataFrame: record_id_l, record_id_r, match_probability."""
+        import pandas as pd
+
+        return pd.DataFrame(self.pairs, columns=["record_id_l", "record_id_r", "match_probability"])
+
+
+def linkage_quality(result: LinkageResult, true_pairs: set[frozenset[str]]) -> dict[str, float | int]:
+    """Precision, recall and F1 of the links against the true pairs, and of the clusters.
+
+    Pair metrics compare ``result.pairs`` with ``true_pairs``. Cluster metrics compare every pair of
+    records put in the same cluster with every pair in the same true cluster (the connected
+    components of ``true_pairs``), so a missed link made up for by transitivity still counts.
+    ``clusters_exact`` is the number of true multi-record clusters found exactly. With nothing to
+    find (or nothing found), recall (or precision) is 1.0. With ``across_sources_only`` a true pair
+    inside one source can only be found through transitivity; leave such pairs out of the truth to
+    measure the pair metrics fairly.
+    """
+    truth = {frozenset(p) for p in true_pairs if len(frozenset(p)) == 2}
+    found = {frozenset((a, b)) for a, b, _ in result.pairs}
+    out: dict[str, float | int] = _prf(found, truth, "")
+    records = set(result.clusters) | {r for p in truth for r in p}
+    true_clusters = _components(records, [tuple(p) for p in truth])
+    found_pairs, true_cluster_pairs = _cluster_pairs(result.clusters), _cluster_pairs(true_clusters)
+    out.update(_prf(found_pairs, true_cluster_pairs, "cluster_"))
+    found_groups = _groups(result.clusters)
+    true_groups = _groups(true_clusters)
+    out["n_true_clusters"] = len(true_groups)
+    out["n_found_clusters"] = len(found_groups)
+    out["clusters_exact"] = len(set(true_groups) & set(found_groups))
+    return out
+
+
+def _prf(found: set, truth: set, prefix: str) -> dict[str, float | int]:
+    tp = len(found & truth)
+    precision = tp / len(found) if found else 1.0
+    recall = tp / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {f"{prefix}precision": precision, f"{prefix}recall": recall, f"{prefix}f1": f1,
+            f"{prefix}n_true": len(truth), f"{prefix}n_found": len(found),
+            f"{prefix}true_positives": tp, f"{prefix}false_positives": len(found) - tp,
+            f"{prefix}false_negatives": len(truth) - tp}
+
+
+def _groups(clusters: Mapping[str, str]) -> list[frozenset[str]]:
+    members: dict[str, set[str]] = {}
+    for record, cluster in clusters.items():
+        members.setdefault(cluster, set()).add(record)
+    return [frozenset(m) for m in members.values() if len(m) > 1]
+
+
+def _cluster_pairs(clusters: Mapping[str, str]) -> set[frozenset[str]]:
+    out: set[frozenset[str]] = set()
+    for group in _groups(clusters):
+        ordered = sorted(group)
+        out.update(frozenset((a, b)) for i, a in enumerate(ordered) for b in ordered[i + 1:])
+    return out
+
+
+def _components(records: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Connected components by union-find; each record -> the smallest record_id of its component."""
+    parent = {r: r for r in records}
+
+    def find(x: str) -> str:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)   # the smaller id stays the root
+    return {r: find(r) for r in parent}
+
+
+# ---------------------------------------------------------------------------------------------
+# Linking
+# ---------------------------------------------------------------------------------------------
+def link_records(records: Iterable[Mapping[str, Any]] | pandas.DataFrame, *,
+                 threshold: float = DEFAULT_THRESHOLD, across_sources_only: bool = True,
+                 seed: int = 1) -> LinkageResult:
+    """Link records that describe the same person; see the module docstring for the model.
+
+    ``records`` are mappings (or DataFrame rows) with the fields in :data:`FIELDS`; only
+    ``record_id`` (unique) and ``source`` are required, any other may be missing or None. With
+    ``across_sources_only`` (the default) two records of the same source are never compared.
+    The same records and ``seed`` always give the same result.
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], not {threshold!r}")
+    frame = _as_frame(records)
+    if len(frame) == 0:
+        return LinkageResult([], {}, threshold, 0, 0)
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    try:
+        ids = _prepare(con, frame)
+        return _link(con, ids, threshold=threshold, across=across_sources_only, seed=seed)
+    finally:
+        con.close()
+
+
+def _as_frame(records: Iterable[Mapping[str, Any]] | pandas.DataFrame) -> pandas.DataFrame:
+    import pandas as pd
+
+    frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(list(records))
+    if len(frame) and not {"record_id", "source"} <= set(frame.columns):
+        raise LinkageError("every record needs a record_id and a source")
+    return frame
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, frame: pandas.DataFrame) -> list[str]:
+    """Create table ``recs`` (one row per record, normalised fields); return record_ids by uid."""
+    import pandas as pd
+
+    con.register("frame_in", frame)
+    cols = {c: (f'TRY_CAST("{c}" AS VARCHAR)' if c in frame.columns else "NULL::VARCHAR") for c in FIELDS}
+    digits = "translate({}, '០១២៣៤៥៦៧៨៩', '0123456789')"
+    con.execute(f"""
+        CREATE TEMP TABLE raw AS SELECT
+          {cols['record_id']} AS rid, {cols['source']} AS source, nullif(trim({cols['name']}), '') AS name,
+          nullif(regexp_replace(upper({digits.format(cols['national_id'])}), '[^0-9A-Z]', '', 'g'), '')
+            AS nid0,
+          regexp_replace(regexp_replace({digits.format(cols['phone'])}, '[^0-9]', '', 'g'), '^855', '0')
+            AS phone0,
+          CASE WHEN upper(trim({cols['sex']})) IN ('F', 'M', 'X') THEN upper(trim({cols['sex']}))
+               WHEN trim({cols['sex']}) = 'ស្រី' THEN 'F' WHEN trim({cols['sex']}) = 'ប្រុស' THEN 'M' END AS sex,
+          TRY_CAST({cols['birth_date']} AS DATE) AS bd,
+          TRY_CAST(TRY_CAST({cols['birth_year']} AS DOUBLE) AS INTEGER) AS by0,
+          regexp_replace({digits.format(cols['commune_code'])}, '[^0-9]', '', 'g') AS commune0,
+          regexp_replace({digits.format(cols['province_code'])}, '[^0-9]', '', 'g') AS province0
+        FROM frame_in""")
+    con.unregister("frame_in")
+    bad = con.execute("SELECT count(*) FILTER (rid IS NULL), count(*) FILTER (source IS NULL), "
+                      "count(*) - count(DISTINCT rid) FROM raw").fetchall()[0]
+    if bad[0] or bad[1]:
+        raise LinkageError(f"{bad[0]} record(s) without a record_id, {bad[1]} without a source")
+    if bad[2]:
+        raise LinkageError(f"record_id must be unique: {bad[2]} repeated")
+    names = [r[0] for r in con.execute("SELECT DISTINCT name FROM raw WHERE name IS NOT NULL").fetchall()]
+    normalised = pd.DataFrame([(n, *normalise_name(n)) for n in names],
+                              columns=["name", "name_fold", "name_script", "name_key"])
+    con.register("names_in", normalised.astype("object"))
+    con.execute(f"""
+        CREATE TEMP TABLE recs AS
+        WITH cleaned AS (
+          SELECT raw.*, n.name_fold::VARCHAR AS name_fold, n.name_script::VARCHAR AS name_script,
+            n.name_key::VARCHAR AS name_key,
+            CASE WHEN length(phone0) = 8 AND phone0[1] <> '0' THEN '0' || phone0 ELSE phone0 END AS phone1,
+            CASE WHEN length(commune0) = 6 THEN commune0 END AS commune
+          FROM raw LEFT JOIN names_in n ON raw.name = n.name)
+        SELECT row_number() OVER (ORDER BY rid) AS uid, dense_rank() OVER (ORDER BY source) AS src, rid,
+          name_fold, name_script, name_key,
+          CASE WHEN length(nid0) >= 5 AND count(*) OVER (PARTITION BY nid0) <= {_MAX_SHARED}
+               THEN nid0 END AS nid,
+          CASE WHEN length(phone1) BETWEEN 9 AND 10 AND count(*) OVER (PARTITION BY phone1) <= {_MAX_SHARED}
+               THEN phone1 END AS phone,
+          sex, strftime(bd, '%Y-%m-%d') AS bdate,
+          CASE WHEN coalesce(by0, year(bd)) BETWEEN 1900 AND 2100 THEN coalesce(by0, year(bd)) END AS byear,
+          commune, coalesce(CASE WHEN length(province0) = 2 THEN province0 END, commune[1:2]) AS province
+        FROM cleaned""")
+    con.unregister("names_in")
+    con.execute("DROP TABLE raw")
+    return [r[0] for r in con.execute("SELECT rid FROM recs ORDER BY uid").fetchall()]
+
+
+def _link(con: duckdb.DuckDBPyConnection, ids: list[str], *, threshold: float, across: bool,
+          seed: int) -> LinkageResult:
+    cond = " AND l.src <> r.src" if across else ""
+    n_pairs = _n_pairs(con, "TRUE", across)
+    con.execute(f"CREATE TEMP TABLE id_pairs AS SELECT l.uid AS uid_l, r.uid AS uid_r "
+                f"FROM recs l JOIN recs r ON l.nid = r.nid AND l.uid < r.uid{cond}")
+    n_id = con.execute("SELECT count(*) FROM id_pairs").fetchall()[0][0]
+    m_values = _m_from_id_pairs(con) if n_id >= _MIN_ID_PAIRS else _priors()
+    m_nid = m_values["national_id"][0]
+    if n_id >= _MIN_ID_PAIRS:
+        method = f"{n_id:,} shared-ID pairs"
+        lam = n_id / (_n_pairs(con, "nid IS NOT NULL", across) * m_nid)
+    else:
+        union = " UNION ".join(f"SELECT l.uid, r.uid FROM recs l JOIN recs r ON {rule} "
+                               f"AND l.uid < r.uid{cond}" for rule in _STRICT_RULES)
+        n_strict = con.execute(f"SELECT count(*) FROM ({union})").fetchall()[0][0]
+        method = f"{n_strict:,} pairs by strict rules, assumed recall {_STRICT_RULES_RECALL:g}"
+        lam = max(n_strict, 1) / _STRICT_RULES_RECALL / max(n_pairs, 1)
+    lam = min(max(lam, 1.0 / max(n_pairs, 1)), 0.5)
+    parameters: dict[str, Any] = {"probability_two_random_records_match": lam, "lambda_method": method,
+                                  "n_id_pairs": n_id, "seed": seed}
+    if n_pairs == 0:   # a single record, or a single source
+        return LinkageResult([], {r: r for r in ids}, threshold, len(ids), 0, parameters)
+
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(connection=con)
+    table = db_api.register("recs")
+    settings = _settings(m_values, lam, cond)
+    linker = Linker(table, settings, log_level=None)
+    max_pairs = min(_U_MAX_PAIRS, float(n_pairs))
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed,
+                                                      min_count_per_level=None, num_chunks=1)
+    model = linker.misc.save_model_to_json()
+    parameters["levels"] = _fix_u(con, model, floor=1.0 / max_pairs)
+    linker = Linker(table, model, log_level=None)
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    n_compared = con.execute(f"SELECT count(*) FROM {blocked.physical_name}").fetchall()[0][0]
+    predictions = linker.inference.predict(
+        threshold_match_probability=threshold * 0.99 if threshold < 1.0 else None, warning_mode="never")
+    rows = con.execute(f"""
+        SELECT uid_l, uid_r, max(p) AS p FROM (
+          SELECT uid_l, uid_r, match_probability AS p FROM {predictions.physical_name}
+          UNION ALL SELECT uid_l, uid_r, 1.0 FROM id_pairs)
+        GROUP BY uid_l, uid_r HAVING max(p) >= ?""", [threshold]).fetchall()
+    pairs = sorted((min(ids[a - 1], ids[b - 1]), max(ids[a - 1], ids[b - 1]), float(p)) for a, b, p in rows)
+    clusters = _components(ids, ((a, b) for a, b, _ in pairs))
+    return LinkageResult(pairs, clusters, threshold, len(ids), int(n_compared), parameters)
+
+
+def _n_pairs(con: duckdb.DuckDBPyConnection, where: str, across: bool) -> int:
+    """Record pairs (both satisfying ``where``) that may be compared: across sources, or all."""
+    n, sq = con.execute(f"SELECT sum(k), sum(k * k) FROM (SELECT count(*)::HUGEINT AS k FROM recs "
+                        f"WHERE {where} GROUP BY src)").fetchall()[0]
+    if n is None:
+        return 0
+    return int((n * n - sq) // 2) if across else int(n * (n - 1) // 2)
+
+
+def _priors() -> dict[str, list[float]]:
+    return {name: [m for _, _, m in levels] for name, _, levels in _COMPARISONS}
+
+
+def _m_from_id_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, list[float]]:
+    """m per level: how the pairs sharing a national ID compare, smoothed towards the priors."""
+    columns = ("name_fold", "name_script", "name_key", "nid", "phone", "sex", "bdate", "byear",
+               "commune", "province")
+    select = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in columns)
+    cases = []
+    for name, null_condition, levels in _COMPARISONS:
+        whens = " ".join(f"WHEN {sql} THEN {i}" for i, (_, sql, _) in enumerate(levels[:-1]))
+        cases.append(f"CASE WHEN {null_condition} THEN -1 {whens} ELSE {len(levels) - 1} END AS {name}")
+    con.execute(f"""CREATE TEMP TABLE id_gammas AS SELECT {", ".join(cases)} FROM (
+        SELECT {select} FROM id_pairs p JOIN recs l ON l.uid = p.uid_l JOIN recs r ON r.uid = p.uid_r)""")
+    out = {}
+    for name, _, levels in _COMPARISONS:
+        counts = dict(con.execute(f"SELECT {name}, count(*) FROM id_gammas WHERE {name} >= 0 "
+                                  f"GROUP BY {name}").fetchall())
+        total = sum(counts.values())
+        out[name] = [(counts.get(i, 0) + _PRIOR_WEIGHT * m) / (total + _PRIOR_WEIGHT)
+                     for i, (_, _, m) in enumerate(levels)]
+    out["national_id"] = _priors()["national_id"]   # all the labels agree on the ID by construction
+    return out
+
+
+def _settings(m_values: dict[str, list[float]], lam: float, cond: str) -> dict[str, Any]:
+    comparisons = []
+    for name, null_condition, levels in _COMPARISONS:
+        comparison_levels: list[dict[str, Any]] = [
+            {"sql_condition": null_condition, "label_for_charts": "missing", "is_null_level": True}]
+        for (label, sql, _), m in zip(levels, m_values[name], strict=True):
+            level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label, "m_probability": m}
+            if name == "name" and label == "exact":   # common names agree more often by chance
+                level.update(tf_adjustment_column="name_fold", tf_adjustment_weight=1.0)
+            comparison_levels.append(level)
+        comparisons.append({"output_column_name": name, "comparison_levels": comparison_levels})
+    return {
+        "link_type": "dedupe_only", "unique_id_column_name": "uid",
+        "probability_two_random_records_match": lam, "comparisons": comparisons,
+        "blocking_rules_to_generate_predictions": [rule + cond for rule in _BLOCKING],
+        "retain_matching_columns": False, "retain_intermediate_calculation_columns": False,
+    }
+
+
+def _fix_u(con: duckdb.DuckDBPyConnection, model: dict[str, Any], floor: float) -> dict[str, Any]:
+    """Set u where sampling cannot see it; keep every u above ``floor``; return m and u per level."""
+    row = con.execute("SELECT count(DISTINCT nid), count(DISTINCT phone) FROM recs").fetchall()[0]
+    distinct = dict(zip(("national_id", "phone"), row, strict=True))
+    report: dict[str, Any] = {}
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for level in levels:
+            u = level.get("u_probability")
+            if name in distinct and level["label_for_charts"] == "same":
+                u = 1.0 / max(distinct[name], 1)
+            level["u_probability"] = max(u if isinstance(u, float | int) else 0.0, floor)
+        others = sum(lv["u_probability"] for lv in levels[:-1])
+        levels[-1]["u_probability"] = max(1.0 - others, floor)
+        report[name] = {lv["label_for_charts"]: {"m": lv["m_probability"], "u": lv["u_probability"]}
+                        for lv in levels}
+    return report
