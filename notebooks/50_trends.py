@@ -64,7 +64,7 @@ for outcome in ("forced_labour", "trafficking"):
     table = save_table(result.to_frame(), out / f"{outcome}_by_year.csv", threshold=threshold)
     years = table.index.astype(int)
     ax.plot(years, table["estimate"], marker="o", label=outcome.replace("_", " "))
-    ax.fill_between(years, table["ci_low"].astype(float), table["ci_high"].astype(float),
+    ax.fill_between(years, table["lower"].astype(float), table["upper"].astype(float),
                     alpha=0.2)
 ax.set_xlabel("year of departure")
 ax.set_ylabel("share of returned migrants")
