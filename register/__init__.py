@@ -12,10 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from .check import CheckReport, check_register
-from .db import Register, create_register, open_register, schema_version
+from .db import Register, change_passphrase, create_register, open_register, schema_version
 from .errors import (
+    EncryptedRegisterError,
     IntegrityError,
     NotARegisterError,
+    PassphraseError,
     RecordNotFoundError,
     RegisterError,
     SchemaVersionError,
@@ -41,7 +43,7 @@ __version__ = "0.1.0"
 
 
 def init_register(path: str | Path, *, commune: str, actor: str | None = None,
-                  durable: bool = True) -> Register:
+                  durable: bool = True, passphrase: str | None = None) -> Register:
     """Create a commune's register at ``path``; ``commune`` must be a 6-digit NCDD code."""
     from .gazetteer import load_gazetteer
     from .validation import KHMER_DIGITS
@@ -51,11 +53,17 @@ def init_register(path: str | Path, *, commune: str, actor: str | None = None,
     if place.level != "commune":
         raise UnknownCodeError(f"{code} is a {place.level} code; a register needs a 6-digit "
                                f"commune code")
-    return create_register(path, commune_code=code, actor=actor, durable=durable)
+    if passphrase is not None and len(passphrase) < 8:
+        from .errors import PassphraseError
+
+        raise PassphraseError("a passphrase needs at least 8 characters")
+    return create_register(path, commune_code=code, actor=actor, durable=durable,
+                           passphrase=passphrase)
 
 
 __all__ = [
-    "CheckReport", "IntegrityError", "NotARegisterError", "Problem", "RecordNotFoundError",
+    "CheckReport", "EncryptedRegisterError", "IntegrityError", "PassphraseError",
+    "change_passphrase", "NotARegisterError", "Problem", "RecordNotFoundError",
     "Register", "RegisterError", "SchemaVersionError", "UnknownCodeError", "ValidationError",
     "WriteReport", "add_agency", "add_broker", "add_departure", "add_one", "add_records",
     "add_referral", "add_return", "check_register", "correct", "create_register", "details",

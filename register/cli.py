@@ -82,10 +82,30 @@ def main_options(
             raise fail(str(exc)) from None
 
 
-def _open(db: Path, clerk: str | None = None) -> Any:
-    from .db import open_register
+PASSPHRASE_ENV = "REGISTER_PASSPHRASE"
 
-    return open_register(db, actor=clerk)
+
+def ask_passphrase(no_input: bool, *, confirm: bool = False, env: str = PASSPHRASE_ENV) -> str:
+    """The passphrase from the environment variable, else asked for (never echoed)."""
+    import os
+
+    value = os.environ.get(env)
+    if value:
+        return value
+    if no_input:
+        raise fail(f"the register is encrypted: set {env} or run without --no-input", 2)
+    return typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+
+
+def _open(db: Path, clerk: str | None = None, no_input: bool = False) -> Any:
+    """Open a register; an encrypted one asks for its passphrase (or reads REGISTER_PASSPHRASE)."""
+    from .db import open_register
+    from .errors import EncryptedRegisterError
+
+    try:
+        return open_register(db, actor=clerk)
+    except EncryptedRegisterError:
+        return open_register(db, actor=clerk, passphrase=ask_passphrase(no_input))
 
 
 @app.command()
@@ -94,6 +114,9 @@ def init(
     commune: Annotated[str | None, typer.Option(help="6-digit NCDD commune code.")] = None,
     db: Annotated[Path | None, typer.Option("--db", help="The register file to create.")] = None,
     clerk: Clerk = None,
+    encrypt: Annotated[bool, typer.Option(
+        "--encrypt", help=f"Encrypt the file with a passphrase (asked, or ${PASSPHRASE_ENV}).")
+    ] = False,
     no_input: NoInput = False,
 ) -> None:
     """Create a commune's register file."""
@@ -106,7 +129,8 @@ def init(
             raise fail(t("cli.missing", fields=", ".join(missing)), 2)
         commune = commune or typer.prompt("Commune code (find it with 'register lookup NAME')")
         db = db or Path(typer.prompt("Register file", default=f"register-{commune}.db"))
-    reg = init_register(db, commune=commune, actor=clerk)
+    passphrase = ask_passphrase(no_input, confirm=True) if encrypt else None
+    reg = init_register(db, commune=commune, actor=clerk, passphrase=passphrase)
     place = load_gazetteer().get(reg.commune_code or "")
     echo(t("cli.created", commune=place.code, name=f"{place.name_en} / {place.name_km}", path=db))
 
@@ -159,7 +183,7 @@ def import_(
     """Import many records from a file: all rows or none."""
     from .io import import_file
 
-    with _open(db, clerk) as reg:
+    with _open(db, clerk, no_input) as reg:
         report = import_file(reg, file, kind, dry_run=dry_run, sheet=sheet)
     written = ", ".join(f"{n} {table}" for table, n in report.written.items()) or "nothing"
     if dry_run:
@@ -192,7 +216,7 @@ def export(
     """Write the researcher export: no names, ID numbers or phones."""
     from .export import export_researcher
 
-    with _open(db) as reg:
+    with _open(db, None, no_input) as reg:
         rows = export_researcher(reg, out)
     echo(t("cli.exported", rows=rows, path=out))
 
@@ -203,7 +227,7 @@ def check(db: Db, no_input: NoInput = False) -> None:
     """Check the register file: integrity, links, codes, and the audit log's hash chain."""
     from .check import check_register
 
-    with _open(db) as reg:
+    with _open(db, None, no_input) as reg:
         report = check_register(reg)
     counts = ", ".join(f"{n} {table}" for table, n in report.counts.items())
     echo(f"{db}: schema {report.schema_version}; {counts}")
@@ -227,7 +251,7 @@ def list_(
     """List the most recent records of KIND."""
     from .query import list_records
 
-    with _open(db) as reg:
+    with _open(db, None, no_input) as reg:
         rows = list_records(reg, kind, limit=limit)
     _table(rows)
 
@@ -242,7 +266,7 @@ def show(
     """Show a record with everything that belongs to it."""
     from .query import details, find
 
-    with _open(db) as reg:
+    with _open(db, None, no_input) as reg:
         parts = details(reg, find(reg, record_id))
     for table, rows in parts.items():
         if rows:
@@ -264,7 +288,7 @@ def search(
     """Search persons, agencies and brokers."""
     from .query import search as run_search
 
-    with _open(db) as reg:
+    with _open(db, None, no_input) as reg:
         rows = run_search(reg, text)
     _table(rows)
 
@@ -296,10 +320,29 @@ def correct(
             name = typer.prompt("Field to correct")
             changes[name] = typer.prompt("New value")
         reason = reason or typer.prompt("Reason for the correction")
-    with _open(db, clerk) as reg:
+    with _open(db, clerk, no_input) as reg:
         done = run_correct(reg, record_id, changes, reason or "")
     for name, (old, new) in done.items():
         echo(t("cli.corrected", field=name, old=old, new=new))
+
+
+@app.command()
+@handled
+def passphrase(
+    db: Db,
+    decrypt: Annotated[bool, typer.Option("--decrypt", help="Remove the encryption.")] = False,
+    no_input: NoInput = False,
+) -> None:
+    """Encrypt a register, change its passphrase, or decrypt it."""
+    from .db import change_passphrase, is_encrypted
+
+    old = ask_passphrase(no_input) if is_encrypted(db) else None
+    new = None
+    if not decrypt:
+        echo("New passphrase (at least 8 characters):")
+        new = ask_passphrase(no_input, confirm=True, env="REGISTER_NEW_PASSPHRASE")
+    change_passphrase(db, old, new)
+    echo("The register is now " + ("encrypted with the new passphrase." if new else "decrypted."))
 
 
 def _table(rows: list[dict[str, Any]]) -> None:

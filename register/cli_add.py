@@ -73,7 +73,7 @@ def _make(name: str, kind: str, help_text: str) -> None:
                     values[spec.name] = answer
         from .records import add_one
 
-        with _open(db, clerk) as reg:
+        with _open(db, clerk, no_input) as reg:
             report = add_one(reg, kind, values)
         if report.ids:
             echo(t("cli.saved", what=kind.rstrip("s"), id=report.ids[0]))

@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .errors import NotARegisterError, RegisterError, SchemaVersionError
+from .errors import (
+    EncryptedRegisterError,
+    NotARegisterError,
+    PassphraseError,
+    RegisterError,
+    SchemaVersionError,
+)
 from .sqlite import sqlite_utils
 
 BUSY_TIMEOUT_MS = 60_000
@@ -47,10 +53,34 @@ def default_actor() -> str:
         return "unknown"
 
 
-def connect(path: str | Path, durable: bool = True) -> sqlite3.Connection:
-    """A connection with the register's settings. ``durable=False`` (synthetic data only) skips
-    the flushes to disk that make a committed record survive a power cut."""
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def connect(path: str | Path, durable: bool = True,
+            passphrase: str | None = None) -> sqlite3.Connection:
+    """A connection with the register's settings.
+
+    ``passphrase`` opens (or creates) a register encrypted with SQLCipher (AES-256, through the
+    maintained ``sqlcipher3`` binding). ``durable=False`` (synthetic data only) skips the flushes
+    to disk that make a committed record survive a power cut.
+    """
+    if passphrase is None:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    else:
+        if not passphrase:
+            raise PassphraseError("the passphrase is empty")
+        from sqlcipher3 import dbapi2 as sqlcipher
+
+        conn = sqlcipher.connect(str(path), isolation_level=None,
+                                 timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = {_sql_text(passphrase)}")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher.DatabaseError:
+            conn.close()
+            raise PassphraseError(f"the passphrase does not open {Path(path).name}") from None
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
@@ -114,15 +144,23 @@ class Register:
         self.close()
 
 
-def _check_file(path: Path) -> None:
+def is_encrypted(path: str | Path) -> bool:
+    """True when the file is not plain SQLite (an encrypted register, or something else)."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(16)
+    return len(head) == 16 and head != SQLITE_MAGIC
+
+
+def _check_file(path: Path, passphrase: str | None) -> None:
     if not path.exists():
         raise NotARegisterError(f"no register at {path}")
     if path.is_dir():
         raise NotARegisterError(f"{path} is a folder, not a register file")
-    with path.open("rb") as fh:
-        head = fh.read(16)
-    if head != SQLITE_MAGIC:
-        raise NotARegisterError(f"{path} is not a register (not an SQLite file, or encrypted)")
+    if path.stat().st_size < 512:
+        raise NotARegisterError(f"{path} is not a register (too small to be one)")
+    if is_encrypted(path) and passphrase is None:
+        raise EncryptedRegisterError(f"{path} is encrypted (or is not a register): give its "
+                                     f"passphrase")
 
 
 def schema_state(db: Any) -> tuple[list[str], list[str]]:
@@ -133,7 +171,7 @@ def schema_state(db: Any) -> tuple[list[str], list[str]]:
 
 
 def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool = True,
-                  durable: bool = True) -> Register:
+                  durable: bool = True, passphrase: str | None = None) -> Register:
     """Open an existing register, applying pending migrations of a known older schema.
 
     Raises
@@ -144,9 +182,11 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
         The file was written by a newer version of this program.
     """
     path = Path(path)
-    _check_file(path)
+    _check_file(path, passphrase)
+    if passphrase is not None and not is_encrypted(path):
+        passphrase = None  # a plain register opens as it is
     try:
-        conn = connect(path, durable)
+        conn = connect(path, durable, passphrase)
         db = sqlite_utils.Database(conn)
         tables = set(db.table_names())
     except sqlite3.DatabaseError as exc:
@@ -175,6 +215,7 @@ def create_register(
     actor: str | None = None,
     register_id: str | None = None,
     durable: bool = True,
+    passphrase: str | None = None,
 ) -> Register:
     """Create a new, empty register file (it must not exist yet).
 
@@ -189,7 +230,7 @@ def create_register(
         raise RegisterError(f"folder {path.parent} does not exist")
     tmp = path.with_name(path.name + ".creating")
     tmp.unlink(missing_ok=True)
-    conn = connect(tmp, durable)
+    conn = connect(tmp, durable, passphrase)
     conn.execute("PRAGMA journal_mode = WAL")
     db = sqlite_utils.Database(conn)
     schema.migrations.apply(db)
@@ -207,10 +248,43 @@ def create_register(
     conn.close()
     # Only a complete register ever carries the final name (a power cut leaves a .creating file).
     os.replace(tmp, path)
-    return open_register(path, actor=actor, durable=durable)
+    return open_register(path, actor=actor, durable=durable, passphrase=passphrase)
 
 
 def schema_version(reg: Register) -> str:
     """The schema version of a register: the name of its last applied migration."""
     applied, _ = schema_state(reg.db)
     return applied[-1] if applied else ""
+
+
+def change_passphrase(path: str | Path, old: str | None, new: str | None) -> None:
+    """Encrypt, re-key or decrypt a register (``None`` = not encrypted), atomically.
+
+    The register is copied into a new file under the new key with SQLCipher's export, checked,
+    and renamed over the old one: a power cut leaves the old file as it was.
+    """
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    path = Path(path)
+    if new is not None and len(new) < 8:
+        raise PassphraseError("a passphrase needs at least 8 characters")
+    with open_register(path, passphrase=old) as reg:  # checks the old passphrase
+        reg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    tmp = path.with_name(path.name + ".rekey")
+    tmp.unlink(missing_ok=True)
+    source = sqlcipher.connect(str(path), isolation_level=None)
+    try:
+        source.execute("PRAGMA cipher_log_level = NONE")
+        if old is not None and is_encrypted(path):
+            source.execute(f"PRAGMA key = {_sql_text(old)}")
+        source.execute(f"ATTACH DATABASE {_sql_text(str(tmp))} AS target KEY "
+                       f"{_sql_text(new or '')}")
+        source.execute("SELECT sqlcipher_export('target')")
+        source.execute("DETACH DATABASE target")
+    finally:
+        source.close()
+    with open_register(tmp, passphrase=new) as check:
+        check.conn.execute("PRAGMA journal_mode = WAL")
+        if check.conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise RegisterError("the re-keyed copy failed its integrity check; nothing changed")
+    os.replace(tmp, path)

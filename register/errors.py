@@ -37,3 +37,11 @@ class RecordNotFoundError(RegisterError, LookupError):
 
 class IntegrityError(RegisterError):
     """The register file, or its audit log, failed an integrity check."""
+
+
+class EncryptedRegisterError(NotARegisterError):
+    """The register is encrypted and no passphrase was given."""
+
+
+class PassphraseError(RegisterError):
+    """The passphrase does not open this register."""

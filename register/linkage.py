@@ -300,10 +300,10 @@ def _cluster_pairs(clusters: Mapping[str, str]) -> set[frozenset[str]]:
 
 def _components(records: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Connected components by union-find; each record -> the smallest record_id of its component."""
-    parent = {r: r for r in records}
+    parent: dict[str, str] = {}
 
     def find(x: str) -> str:
-        root = x
+        root = parent.setdefault(x, x)
         while parent[root] != root:
             root = parent[root]
         while parent[x] != root:
@@ -314,7 +314,9 @@ def _components(records: Iterable[str], edges: Iterable[tuple[str, str]]) -> dic
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)   # the smaller id stays the root
-    return {r: find(r) for r in parent}
+    clusters = {r: r for r in records}
+    clusters.update({r: find(r) for r in parent})
+    return clusters
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,37 +358,53 @@ def _as_frame(records: Iterable[Mapping[str, Any]] | pandas.DataFrame) -> pandas
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, frame: pandas.DataFrame) -> list[str]:
-    """Create table ``recs`` (one row per record, normalised fields); return record_ids by uid."""
-    import pandas as pd
+    """Create table ``recs`` (one row per record, normalised fields); return the record_ids in order.
 
-    con.register("frame_in", frame)
+    ``uid`` is a 64-bit hash of the record_id, so that the sample behind u, and hence the result,
+    does not depend on the order of the records.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    try:   # Arrow scans faster than pandas objects; mixed-type object columns cannot convert
+        con.register("frame_in", pa.Table.from_pandas(frame, preserve_index=False))
+    except (TypeError, ValueError, pa.ArrowException):
+        con.register("frame_in", frame)
     cols = {c: (f'TRY_CAST("{c}" AS VARCHAR)' if c in frame.columns else "NULL::VARCHAR") for c in FIELDS}
     digits = "translate({}, '០១២៣៤៥៦៧៨៩', '0123456789')"
+    sex = f"upper(trim({cols['sex']}))"
     con.execute(f"""
-        CREATE TEMP TABLE raw AS SELECT
-          {cols['record_id']} AS rid, {cols['source']} AS source, nullif(trim({cols['name']}), '') AS name,
+        CREATE TEMP TABLE raw AS SELECT hash(rid) AS uid, * FROM (SELECT
+          {cols['record_id']} AS rid, {cols['source']} AS src, nullif(trim({cols['name']}), '') AS name,
           nullif(regexp_replace(upper({digits.format(cols['national_id'])}), '[^0-9A-Z]', '', 'g'), '')
             AS nid0,
           regexp_replace(regexp_replace({digits.format(cols['phone'])}, '[^0-9]', '', 'g'), '^855', '0')
             AS phone0,
-          CASE WHEN upper(trim({cols['sex']})) IN ('F', 'M', 'X') THEN upper(trim({cols['sex']}))
-               WHEN trim({cols['sex']}) = 'ស្រី' THEN 'F' WHEN trim({cols['sex']}) = 'ប្រុស' THEN 'M' END AS sex,
+          CASE WHEN {sex} IN ('F', 'M', 'X') THEN {sex} WHEN {sex} = 'ស្រី' THEN 'F'
+               WHEN {sex} = 'ប្រុស' THEN 'M' END AS sex,
           TRY_CAST({cols['birth_date']} AS DATE) AS bd,
           TRY_CAST(TRY_CAST({cols['birth_year']} AS DOUBLE) AS INTEGER) AS by0,
           regexp_replace({digits.format(cols['commune_code'])}, '[^0-9]', '', 'g') AS commune0,
           regexp_replace({digits.format(cols['province_code'])}, '[^0-9]', '', 'g') AS province0
-        FROM frame_in""")
+        FROM frame_in)""")
     con.unregister("frame_in")
-    bad = con.execute("SELECT count(*) FILTER (rid IS NULL), count(*) FILTER (source IS NULL), "
-                      "count(*) - count(DISTINCT rid) FROM raw").fetchall()[0]
-    if bad[0] or bad[1]:
-        raise LinkageError(f"{bad[0]} record(s) without a record_id, {bad[1]} without a source")
-    if bad[2]:
-        raise LinkageError(f"record_id must be unique: {bad[2]} repeated")
+    n, no_id, no_source, n_uid = con.execute(
+        "SELECT count(*), count(*) FILTER (rid IS NULL), count(*) FILTER (src IS NULL), "
+        "count(DISTINCT uid) FROM raw").fetchall()[0]
+    if no_id or no_source:
+        raise LinkageError(f"{no_id} record(s) without a record_id, {no_source} without a source")
+    if n_uid < n:   # a repeated record_id, or (hardly ever) two record_ids with the same hash
+        repeated = n - con.execute("SELECT count(DISTINCT rid) FROM raw").fetchall()[0][0]
+        if repeated:
+            raise LinkageError(f"record_id must be unique: {repeated} repeated")
+        con.execute("UPDATE raw SET uid = r.k FROM (SELECT rid, row_number() OVER (ORDER BY rid) AS k "
+                    "FROM raw) r WHERE raw.rid = r.rid")
     names = [r[0] for r in con.execute("SELECT DISTINCT name FROM raw WHERE name IS NOT NULL").fetchall()]
     normalised = pd.DataFrame([(n, *normalise_name(n)) for n in names],
-                              columns=["name", "name_fold", "name_script", "name_key"])
-    con.register("names_in", normalised.astype("object"))
+                              columns=["name", "name_fold", "name_script", "name_key"], dtype=object)
+    con.register("names_in", normalised)
+    placeholder = ("{0} IN (SELECT {0} FROM cleaned WHERE {0} IS NOT NULL GROUP BY {0} "
+                   f"HAVING count(*) > {_MAX_SHARED})")
     con.execute(f"""
         CREATE TEMP TABLE recs AS
         WITH cleaned AS (
@@ -395,11 +413,9 @@ def _prepare(con: duckdb.DuckDBPyConnection, frame: pandas.DataFrame) -> list[st
             CASE WHEN length(phone0) = 8 AND phone0[1] <> '0' THEN '0' || phone0 ELSE phone0 END AS phone1,
             CASE WHEN length(commune0) = 6 THEN commune0 END AS commune
           FROM raw LEFT JOIN names_in n ON raw.name = n.name)
-        SELECT row_number() OVER (ORDER BY rid) AS uid, dense_rank() OVER (ORDER BY source) AS src, rid,
-          name_fold, name_script, name_key,
-          CASE WHEN length(nid0) >= 5 AND count(*) OVER (PARTITION BY nid0) <= {_MAX_SHARED}
-               THEN nid0 END AS nid,
-          CASE WHEN length(phone1) BETWEEN 9 AND 10 AND count(*) OVER (PARTITION BY phone1) <= {_MAX_SHARED}
+        SELECT uid, src, rid, name_fold, name_script, name_key,
+          CASE WHEN length(nid0) >= 5 AND NOT {placeholder.format('nid0')} THEN nid0 END AS nid,
+          CASE WHEN length(phone1) BETWEEN 9 AND 10 AND NOT {placeholder.format('phone1')}
                THEN phone1 END AS phone,
           sex, strftime(bd, '%Y-%m-%d') AS bdate,
           CASE WHEN coalesce(by0, year(bd)) BETWEEN 1900 AND 2100 THEN coalesce(by0, year(bd)) END AS byear,
@@ -407,7 +423,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, frame: pandas.DataFrame) -> list[st
         FROM cleaned""")
     con.unregister("names_in")
     con.execute("DROP TABLE raw")
-    return [r[0] for r in con.execute("SELECT rid FROM recs ORDER BY uid").fetchall()]
+    return [r[0] for r in con.execute("SELECT rid FROM recs").fetchall()]
 
 
 def _link(con: duckdb.DuckDBPyConnection, ids: list[str], *, threshold: float, across: bool,
@@ -451,11 +467,13 @@ def _link(con: duckdb.DuckDBPyConnection, ids: list[str], *, threshold: float, a
     predictions = linker.inference.predict(
         threshold_match_probability=threshold * 0.99 if threshold < 1.0 else None, warning_mode="never")
     rows = con.execute(f"""
-        SELECT uid_l, uid_r, max(p) AS p FROM (
-          SELECT uid_l, uid_r, match_probability AS p FROM {predictions.physical_name}
-          UNION ALL SELECT uid_l, uid_r, 1.0 FROM id_pairs)
-        GROUP BY uid_l, uid_r HAVING max(p) >= ?""", [threshold]).fetchall()
-    pairs = sorted((min(ids[a - 1], ids[b - 1]), max(ids[a - 1], ids[b - 1]), float(p)) for a, b, p in rows)
+        SELECT l.rid, r.rid, p FROM (
+          SELECT uid_l, uid_r, max(p) AS p FROM (
+            SELECT uid_l, uid_r, match_probability AS p FROM {predictions.physical_name}
+            UNION ALL SELECT uid_l, uid_r, 1.0 FROM id_pairs)
+          GROUP BY uid_l, uid_r HAVING max(p) >= ?) JOIN recs l ON l.uid = uid_l JOIN recs r ON r.uid = uid_r
+        """, [threshold]).fetchall()
+    pairs = sorted((min(a, b), max(a, b), float(p)) for a, b, p in rows)
     clusters = _components(ids, ((a, b) for a, b, _ in pairs))
     return LinkageResult(pairs, clusters, threshold, len(ids), int(n_compared), parameters)
 

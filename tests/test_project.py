@@ -25,7 +25,7 @@ def test_environment_yml_mirrors_pyproject():
     conda: dict[str, str] = {}
     text = (ROOT / "environment.yml").read_text()
     for line in text.split("dependencies:", 1)[1].splitlines():
-        item = re.match(r"^  - ([A-Za-z][^#]*)$", line)
+        item = re.match(r"^(?:  |      )- ([A-Za-z][^#]*)$", line)
         if item and item.group(1).strip() not in ("pip", "pip:"):
             name, spec = _name_spec(item.group(1))
             conda[name] = spec
