@@ -75,11 +75,10 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
 def main_options(
     lang: Annotated[str | None, typer.Option("--lang", help="Language of messages: en or km.")] = None,
 ) -> None:
-    if lang:
-        try:
-            i18n.set_language(lang)
-        except ValueError as exc:
-            raise fail(str(exc)) from None
+    try:
+        i18n.set_language(lang)  # None: REGISTER_LANG or English
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
 
 PASSPHRASE_ENV = "REGISTER_PASSPHRASE"

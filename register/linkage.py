@@ -460,7 +460,7 @@ def _link(con: duckdb.DuckDBPyConnection, ids: list[str], *, threshold: float, a
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed,
                                                       min_count_per_level=None, num_chunks=1)
     model = linker.misc.save_model_to_json()
-    parameters["levels"] = _fix_u(con, model, floor=1.0 / max_pairs)
+    parameters["levels"] = _fix_u(con, model, floor=1.0 / max_pairs, across=across)
     linker = Linker(table, model, log_level=None)
     blocked = linker.inference.compute_blocked_pairs_for_predict()
     n_compared = con.execute(f"SELECT count(*) FROM {blocked.physical_name}").fetchall()[0][0]
@@ -532,21 +532,39 @@ def _settings(m_values: dict[str, list[float]], lam: float, cond: str) -> dict[s
     }
 
 
-def _fix_u(con: duckdb.DuckDBPyConnection, model: dict[str, Any], floor: float) -> dict[str, Any]:
-    """Set u where sampling cannot see it; keep every u above ``floor``; return m and u per level."""
+def _fix_u(con: duckdb.DuckDBPyConnection, model: dict[str, Any], floor: float,
+           across: bool) -> dict[str, Any]:
+    """Set u where sampling cannot see it; keep every u above ``floor``; return m and u per level.
+
+    National ID and phone agreement: one over the number of distinct values. Home commune and
+    province agreement: counted exactly over the pairs that may be compared (Splink's sample also
+    holds pairs from one source, where people nearly always share the register's commune).
+    """
     row = con.execute("SELECT count(DISTINCT nid), count(DISTINCT phone) FROM recs").fetchall()[0]
-    distinct = dict(zip(("national_id", "phone"), row, strict=True))
+    exact = {("national_id", "same"): 1.0 / max(row[0], 1), ("phone", "same"): 1.0 / max(row[1], 1)}
+    n_place = _n_pairs(con, "province IS NOT NULL", across)
+    if n_place:
+        same_commune = _equal_pairs(con, "commune", across)
+        exact[("place", "same commune")] = same_commune / n_place
+        exact[("place", "same province")] = (_equal_pairs(con, "province", across) - same_commune) / n_place
     report: dict[str, Any] = {}
     for comparison in model["comparisons"]:
         name = comparison["output_column_name"]
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         for level in levels:
-            u = level.get("u_probability")
-            if name in distinct and level["label_for_charts"] == "same":
-                u = 1.0 / max(distinct[name], 1)
+            u = exact.get((name, level["label_for_charts"]), level.get("u_probability"))
             level["u_probability"] = max(u if isinstance(u, float | int) else 0.0, floor)
         others = sum(lv["u_probability"] for lv in levels[:-1])
         levels[-1]["u_probability"] = max(1.0 - others, floor)
         report[name] = {lv["label_for_charts"]: {"m": lv["m_probability"], "u": lv["u_probability"]}
                         for lv in levels}
     return report
+
+
+def _equal_pairs(con: duckdb.DuckDBPyConnection, column: str, across: bool) -> int:
+    """Pairs of records (from two sources, if ``across``) with the same non-null ``column``."""
+    same = "sum(k * k)" if across else "sum(k)"
+    total = con.execute(f"""SELECT sum(n * n - s) FROM (SELECT sum(k) AS n, {same} AS s FROM (
+        SELECT {column}, src, count(*)::HUGEINT AS k FROM recs WHERE {column} IS NOT NULL
+        GROUP BY {column}, src) GROUP BY {column})""").fetchall()[0][0]
+    return int((total or 0) // 2)
