@@ -83,3 +83,55 @@ def demo(
     from .demo import run_demo
 
     run_demo(out, seed=seed, notebooks=notebooks, echo=echo)
+
+
+@app.command("backup")
+@handled
+def backup_(
+    db: Annotated[Path, typer.Option("--db", help="The register to back up (may be in use).")],
+    out: Annotated[Path, typer.Option("--out", help="The backup file to create.")],
+    no_input: NoInput = False,
+) -> None:
+    """Make a checked backup of a register, even while it is in use."""
+    from .backup import backup
+    from .cli import ask_passphrase
+    from .db import is_encrypted
+
+    passphrase = ask_passphrase(no_input) if db.exists() and is_encrypted(db) else None
+    info = backup(db, out, passphrase=passphrase)
+    echo(f"Backup written and checked: {info.path} ({info.records} records; "
+         f"SHA-256 {info.sha256[:16]}... in {info.path.name}.sha256)")
+
+
+@app.command()
+@handled
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="A backup made by 'register backup'.")],
+    db: Annotated[Path, typer.Option("--db", help="The register to replace.")],
+    no_input: NoInput = False,
+) -> None:
+    """Restore a register from a verified backup (the current file is kept aside)."""
+    from .backup import restore as run_restore
+    from .cli import ask_passphrase
+    from .db import is_encrypted
+
+    passphrase = ask_passphrase(no_input) if is_encrypted(backup_file) else None
+    info = run_restore(backup_file, db, passphrase=passphrase)
+    echo(f"Restored {db} from {backup_file} ({info.records} records); the previous file is "
+         f"{db.name}.before-restore")
+
+
+@app.command("verify-backup")
+@handled
+def verify_backup_(
+    backup_file: Annotated[Path, typer.Argument(help="A backup made by 'register backup'.")],
+    no_input: NoInput = False,
+) -> None:
+    """Check that a backup is unchanged and whole."""
+    from .backup import verify_backup
+    from .cli import ask_passphrase
+    from .db import is_encrypted
+
+    passphrase = ask_passphrase(no_input) if is_encrypted(backup_file) else None
+    info = verify_backup(backup_file, passphrase=passphrase)
+    echo(f"{backup_file}: unchanged since it was made, and whole ({info.records} records).")
