@@ -79,6 +79,14 @@ def prepare_data(register: Path, results: Path) -> tuple[Path, str]:
     return path, digest
 
 
+def _declared_parameters(notebook: Any) -> set[str]:
+    """Names assigned in the cell tagged ``parameters``."""
+    for cell in notebook.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            return set(re.findall(r"^(\w+)\s*=", cell.source, re.MULTILINE))
+    return set()
+
+
 def run_notebook(path: Path, data: Path, digest: str, results: Path,
                  parameters: dict[str, Any] | None = None, timeout: int = 1200) -> Path:
     """Execute one notebook on ``data``; return its results folder."""
@@ -91,8 +99,10 @@ def run_notebook(path: Path, data: Path, digest: str, results: Path,
     code = code_version()
     out = results / path.stem / f"v{version}_{code}_{digest[:12]}"
     out.mkdir(parents=True, exist_ok=True)
-    params = {"register": str(data), "output_dir": str(out), **(parameters or {})}
     notebook = jupytext.read(path)
+    declared = _declared_parameters(notebook)
+    params = {"register": str(data), "output_dir": str(out),
+              **{k: v for k, v in (parameters or {}).items() if k in declared}}
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
     source = out / "notebook.input.ipynb"

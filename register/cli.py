@@ -210,14 +210,21 @@ def _show_warnings(warnings: list[tuple[str, str, str]], limit: int = 20) -> Non
 def export(
     db: Db,
     out: Annotated[Path, typer.Option("--out", help="The export file: .csv or .db")],
+    level: Annotated[str, typer.Option(
+        help="detailed, standard (no exact age, dates to the month) or strict (also no commune)."
+    )] = "standard",
+    k: Annotated[int, typer.Option(help="Report groups smaller than k (k-anonymity).")] = 5,
     no_input: NoInput = False,
 ) -> None:
     """Write the researcher export: no names, ID numbers or phones."""
-    from .export import export_researcher
+    from .export import QUASI_IDENTIFIERS, export_researcher, generalise, k_anonymity, researcher_rows
 
     with _open(db, None, no_input) as reg:
-        rows = export_researcher(reg, out)
+        rows = export_researcher(reg, out, level=level)
+        quasi = tuple(q for q in QUASI_IDENTIFIERS if not (level == "strict" and q == "commune_code"))
+        report = k_anonymity((generalise(r, level) for r in researcher_rows(reg)), k, quasi)
     echo(t("cli.exported", rows=rows, path=out))
+    echo(report.summary())
 
 
 @app.command()

@@ -64,6 +64,8 @@ def run_demo(out: Path, *, seed: int = 7, notebooks: bool = True,
         from analysis.notebooks import run_notebooks
 
         echo("Running the analysis notebooks on the national register ...")
-        results = run_notebooks(national, out / "results", echo=echo)
+        results = run_notebooks(national, out / "results", echo=echo, parameters={
+            "register_db": str(national.resolve()),
+            "lists_dir": str((communes / "lists").resolve())})
         summary["results"] = str(results)
     return summary

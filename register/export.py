@@ -13,7 +13,8 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +85,60 @@ def _links(conn: sqlite3.Connection) -> tuple[dict[str, str], set[str]]:
     return clusters, duplicates
 
 
+LEVELS = ("detailed", "standard", "strict")
+# Quasi-identifiers: fields that, combined, could single a person out to someone who knows them.
+QUASI_IDENTIFIERS = ("sex", "age_band", "commune_code", "departure_year", "destination_country")
+
+
+def generalise(row: dict[str, Any], level: str) -> dict[str, Any]:
+    """Coarsen quasi-identifiers of an export row.
+
+    ``detailed``: nothing removed beyond the identifying fields (for the secure environment).
+    ``standard`` (default): no birth year or exact age (the age band stays), dates to the month.
+    ``strict``: as standard, and the home commune dropped (the district stays).
+    """
+    if level not in LEVELS:
+        raise RegisterError(f"unknown export level {level!r}; use one of {', '.join(LEVELS)}")
+    if level == "detailed":
+        return row
+    row["birth_year"] = row["age_at_departure"] = None
+    for name in ("departure_date", "return_date"):
+        if row[name]:
+            row[name] = row[name][:7]
+    if level == "strict":
+        row["commune_code"] = row["register_commune"] = None
+    return row
+
+
+@dataclass(frozen=True)
+class KAnonymity:
+    """Group sizes over the quasi-identifiers: ``smallest`` is the k the export achieves."""
+
+    k: int
+    smallest: int
+    groups: int
+    records_below_k: int
+    quasi_identifiers: tuple[str, ...]
+
+    def summary(self) -> str:
+        return (f"k-anonymity over {', '.join(self.quasi_identifiers)}: smallest group "
+                f"{self.smallest}; {self.records_below_k} records in groups smaller than "
+                f"{self.k} (of {self.groups} groups)")
+
+
+def k_anonymity(rows: Iterable[dict[str, Any]], k: int = 5,
+                quasi: tuple[str, ...] = QUASI_IDENTIFIERS) -> KAnonymity:
+    """How many records share each combination of quasi-identifiers (counting persons once)."""
+    seen: dict[tuple[Any, ...], set[str]] = {}
+    for row in rows:
+        seen.setdefault(tuple(row[q] for q in quasi), set()).add(row["person_key"])
+    sizes = [len(p) for p in seen.values()]
+    return KAnonymity(k=k, smallest=min(sizes, default=0), groups=len(sizes),
+                      records_below_k=sum(n for n in sizes if n < k), quasi_identifiers=quasi)
+
+
 def researcher_rows(reg: Register) -> Iterator[dict[str, Any]]:
-    """Yield the export rows of a register (see :data:`COLUMNS`)."""
+    """Yield the export rows of a register (see :data:`COLUMNS`), in full detail."""
     from .validation import age_at
 
     key = pseudonym_key(reg)
@@ -131,11 +184,14 @@ def researcher_rows(reg: Register) -> Iterator[dict[str, Any]]:
         }
 
 
-def export_researcher(reg: Register, out: str | Path) -> int:
+def export_researcher(reg: Register, out: str | Path, *, level: str = "standard") -> int:
     """Write the researcher export to ``out`` (``.csv``, or ``.db``/``.sqlite``); return rows.
 
-    The file is written under a temporary name and renamed when complete.
+    ``level`` generalises quasi-identifiers (see :func:`generalise`). The file is written under
+    a temporary name and renamed when complete.
     """
+    generalise({"birth_year": None, "age_at_departure": None, "departure_date": None,
+                "return_date": None}, level if level != "strict" else "standard")
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".db", ".sqlite", ".sqlite3"):
@@ -150,6 +206,7 @@ def export_researcher(reg: Register, out: str | Path) -> int:
             writer = csv.writer(fh)
             writer.writerow(COLUMNS)
             for row in researcher_rows(reg):
+                row = generalise(row, level)
                 writer.writerow([safe_cell(row[c]) for c in COLUMNS])
                 count += 1
     else:
@@ -157,7 +214,7 @@ def export_researcher(reg: Register, out: str | Path) -> int:
         with conn:
             conn.execute(f"CREATE TABLE journeys ({', '.join(COLUMNS)})")
             cols = ", ".join("?" for _ in COLUMNS)
-            rows = ([row[c] for c in COLUMNS] for row in researcher_rows(reg))
+            rows = ([generalise(row, level)[c] for c in COLUMNS] for row in researcher_rows(reg))
             conn.executemany(f"INSERT INTO journeys VALUES ({cols})", rows)
             count = conn.execute("SELECT count(*) FROM journeys").fetchone()[0]
         conn.close()

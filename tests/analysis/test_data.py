@@ -20,7 +20,7 @@ def kep(tmp_path_factory):
 def test_fast_export_equals_the_register_export(kep, tmp_path):
     out = tmp_path / "export.csv"
     with register.open_register(kep) as reg:
-        register.export_researcher(reg, out)
+        register.export_researcher(reg, out, level="detailed")
     slow = load_export(out).sort_values("journey_key").reset_index(drop=True)
     fast = from_register(kep).sort_values("journey_key").reset_index(drop=True)
     assert len(fast) > 50
