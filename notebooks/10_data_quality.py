@@ -31,8 +31,8 @@ threshold = 5
 from pathlib import Path
 
 from analysis.data import load_export
-from analysis.quality import completeness, counts_by_year
 from analysis.publish import save_table
+from analysis.quality import completeness, counts_by_year
 
 out = Path(output_dir)
 out.mkdir(parents=True, exist_ok=True)
