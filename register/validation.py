@@ -147,6 +147,8 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         return text, None
     if kind == "choice":
         assert text is not None
+        if text in spec.choices:
+            return text, None
         value = text.lower().replace(" ", "_").replace("-", "_")
         if spec.name == "sex":
             value = value.upper()
@@ -155,7 +157,8 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         return value, None
     if kind == "date":
         try:
-            day = parse_date(raw)
+            iso = isinstance(raw, str) and len(raw) == 10 and raw[4] == raw[7] == "-"
+            day = dt.date.fromisoformat(raw) if iso else parse_date(raw)
         except (ValueError, TypeError):
             return bad("rule.date")
         if day > today:
@@ -194,10 +197,7 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         return (int(number) if kind == "int" else round(float(number), 2)), None
     if kind == "village":
         code = _compact(text or "")
-        from .gazetteer import load_gazetteer
-
-        gazetteer = load_gazetteer()
-        if not (len(code) == 8 and code.isdigit() and gazetteer.exists(code, "village")):
+        if not (len(code) == 8 and code.isdigit() and _gazetteer().exists(code, "village")):
             return bad("rule.village")
         return code, None
     if kind == "country":
@@ -215,6 +215,12 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         value = _compact(text or "").lower()
         return value, None  # resolved against the register by the caller
     raise AssertionError(f"unknown field kind {kind}")
+
+
+def _gazetteer() -> Any:
+    from .gazetteer import load_gazetteer  # cached; imported late to keep this module light
+
+    return load_gazetteer()
 
 
 def _compact_list(text: str) -> str:
@@ -246,7 +252,13 @@ def clean_record(
     ]
     clean: dict[str, Any] = {}
     for spec in specs:
-        value, problem = clean_value(spec, raw.get(spec.name), today)
+        given = raw.get(spec.name)
+        if given is None or given == "":  # most optional fields are blank: skip the work
+            clean[spec.name] = None
+            if spec.required:
+                problems.append(Problem(spec.name, None, "rule.required"))
+            continue
+        value, problem = clean_value(spec, given, today)
         if problem:
             problems.append(problem)
             continue
