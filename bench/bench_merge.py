@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import register
-from register.merge import merge
+from register.merge import MERGE_CACHE_MB, merge
 from register.schema import RECORD_TABLES
 
 
@@ -29,6 +29,7 @@ def bare(files: list[Path], out: Path) -> float:
     conn = sqlite3.connect(out, isolation_level=None)
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
+    conn.execute(f"PRAGMA cache_size = -{MERGE_CACHE_MB * 1024}")  # the same cache as the merge
     start = time.perf_counter()
     for path in files:
         conn.execute("ATTACH DATABASE ? AS src", (f"file:{path}?mode=ro",))
