@@ -83,11 +83,12 @@ def _key(table: str) -> str:
     return "person_id" if table == "person_identity" else "id"
 
 
-def verify(conn: sqlite3.Connection, *, merged_ids: set[str] | None = None) -> list[Finding]:
+def verify(conn: sqlite3.Connection, *, local_register: str | None = None) -> list[Finding]:
     """Check the hash chain and that every record still matches its last logged state.
 
-    Records that came in through a merge are logged once per merged file, not per record;
-    their ids are passed as ``merged_ids`` and skipped in the record comparison.
+    In a merged register, records that came in through a merge are logged once per merged file
+    (in their own commune's register, per record); give ``local_register`` (this register's id)
+    to compare only the records entered here.
     """
     findings: list[Finding] = []
     prev = ""
@@ -103,16 +104,22 @@ def verify(conn: sqlite3.Connection, *, merged_ids: set[str] | None = None) -> l
         prev = stored
         if row[3] in ("insert", "update"):
             last_state[(row[4], row[5])] = row[7]
-    skip = merged_ids or set()
     seen: set[tuple[str, str]] = set()
     for table in RECORD_TABLES:
         key = _key(table)
         names = [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
-        for values in conn.execute(f"SELECT * FROM {table}"):
+        if local_register is None:
+            cur = conn.execute(f"SELECT * FROM {table}")
+        elif table == "person_identity":
+            cur = conn.execute("SELECT i.* FROM person_identity i JOIN persons p "
+                               "ON p.id = i.person_id WHERE p.source_register = ?",
+                               (local_register,))
+        else:
+            cur = conn.execute(f"SELECT * FROM {table} WHERE source_register = ?",
+                               (local_register,))
+        for values in cur:
             row_dict = dict(zip(names, values, strict=True))
             record_id = row_dict[key]
-            if record_id in skip:
-                continue
             seen.add((table, record_id))
             logged = last_state.get((table, record_id))
             if logged is None:
@@ -120,6 +127,6 @@ def verify(conn: sqlite3.Connection, *, merged_ids: set[str] | None = None) -> l
             elif logged != canonical(row_dict):
                 findings.append(Finding("edited_outside", table, record_id))
     for (table, record_id), state in last_state.items():
-        if (table, record_id) not in seen and state is not None and record_id not in skip:
+        if (table, record_id) not in seen and state is not None:
             findings.append(Finding("removed_outside", table, record_id))
     return findings

@@ -46,10 +46,6 @@ def check_register(reg: Register) -> CheckReport:
     for key in ("register_id", "level", "created_at"):
         if key not in meta:
             report.problems.append(f"register metadata lacks {key}")
-    merged = set()
-    if reg.level != "commune":
-        for table in ("persons", "journeys", "returns", "referrals", "agencies", "brokers"):
-            merged |= {r[0] for r in conn.execute(
-                f"SELECT id FROM {table} WHERE source_register != ?", (reg.register_id,))}
-    report.audit_findings = audit.verify(conn, merged_ids=merged)
+    local = reg.register_id if reg.level != "commune" else None
+    report.audit_findings = audit.verify(conn, local_register=local)
     return report
