@@ -341,7 +341,10 @@ def link_records(records: Iterable[Mapping[str, Any]] | pandas.DataFrame, *,
     import duckdb
 
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:  # inside Jupyter without ipywidgets DuckDB refuses the setting itself
+        pass
     try:
         ids = _prepare(con, frame)
         return _link(con, ids, threshold=threshold, across=across_sources_only, seed=seed)
