@@ -90,6 +90,8 @@ def _declared_parameters(notebook: Any) -> set[str]:
 def run_notebook(path: Path, data: Path, digest: str, results: Path,
                  parameters: dict[str, Any] | None = None, timeout: int = 1200) -> Path:
     """Execute one notebook on ``data``; return its results folder."""
+    import shutil
+
     import jupytext
     import nbformat
     import papermill
@@ -97,8 +99,12 @@ def run_notebook(path: Path, data: Path, digest: str, results: Path,
 
     version = notebook_version(path)
     code = code_version()
-    out = results / path.stem / f"v{version}_{code}_{digest[:12]}"
-    out.mkdir(parents=True, exist_ok=True)
+    final = results / path.stem / f"v{version}_{code}_{digest[:12]}"
+    # Written under a temporary name; a failed run is left as '<name>.failed' for inspection.
+    out = final.with_name(final.name + ".running")
+    for stale in (out, final.with_name(final.name + ".failed")):
+        shutil.rmtree(stale, ignore_errors=True)
+    out.mkdir(parents=True)
     notebook = jupytext.read(path)
     declared = _declared_parameters(notebook)
     params = {"register": str(data), "output_dir": str(out),
@@ -113,22 +119,26 @@ def run_notebook(path: Path, data: Path, digest: str, results: Path,
                                    kernel_name="python3", progress_bar=False,
                                    execution_timeout=timeout, cwd=str(path.parent))
     except papermill.PapermillExecutionError as exc:
+        source.unlink(missing_ok=True)
+        out.rename(final.with_name(final.name + ".failed"))
         raise NotebookError(f"{path.name} failed in cell {exc.exec_count}: {exc.ename}: "
                             f"{exc.evalue}") from None
-    finally:
-        source.unlink(missing_ok=True)
+    source.unlink(missing_ok=True)
     seconds = time.perf_counter() - started
     executed = nbformat.read(out / "notebook.ipynb", as_version=4)
     html, _ = HTMLExporter(exclude_input_prompt=True).from_notebook_node(executed)
     (out / "notebook.html").write_text(html, encoding="utf-8")
     manifest = {
         "notebook": path.name, "notebook_version": version, "code_version": code,
-        "data_sha256": digest, "data_file": str(data), "parameters": params,
+        "data_sha256": digest, "data_file": str(data),
+        "parameters": {**params, "output_dir": str(final)},
         "seconds": round(seconds, 2), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "outputs": sorted(p.name for p in out.iterdir() if p.name != "manifest.json"),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    return out
+    shutil.rmtree(final, ignore_errors=True)
+    out.rename(final)
+    return final
 
 
 def run_notebooks(

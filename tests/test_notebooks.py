@@ -29,7 +29,9 @@ def national(tmp_path_factory):
 @pytest.fixture(scope="module")
 def results(national, tmp_path_factory):
     folder = tmp_path_factory.mktemp("results")
-    run_notebooks(national, folder, echo=lambda *_: None)
+    lists = national.parent / "communes" / "lists"
+    run_notebooks(national, folder, echo=lambda *_: None,
+                  parameters={"register_db": str(national), "lists_dir": str(lists)})
     return folder
 
 
@@ -77,3 +79,10 @@ def test_published_tables_have_no_small_cells(results):
 def test_maps_are_drawn(results):
     assert list(results.glob("20_prevalence/*/map_forced_labour.png"))
     assert list(results.glob("40_hotspots/*/hotspots_lisa.png"))
+
+
+def test_mse_notebook_estimates_from_the_lists(results):
+    estimate = json.loads(next(results.glob("60_mse/*/estimate.json")).read_text())
+    profile = estimate["profile"]
+    assert profile["observed"] > 0 and profile["ci_low"] <= profile["estimate"] <= profile["ci_high"]
+    assert list(results.glob("60_mse/*/linkage_sensitivity.csv"))
