@@ -1,0 +1,86 @@
+"""The estimators recover what the synthetic generator planted, through the whole pipeline:
+synthetic commune registers -> merge -> researcher export -> estimates, compared with truth.json.
+
+Tolerances are stated per check. The data are seeded, so each check is deterministic; the
+tolerances are what a 95% (or wider, stated) interval should satisfy for almost every seed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from analysis.data import from_register
+from analysis.geo import load_boundaries
+from analysis.hotspots import find_hotspots
+from analysis.prevalence import estimate_prevalence
+from analysis.risk import fit_risk_model
+from register.merge import merge
+from register.synth import write_country
+
+SEED, SCALE = 21, 0.02  # about 40,000 journeys nationally
+
+
+@pytest.fixture(scope="module")
+def country(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("planted")
+    write_country("all", SEED, folder / "communes", scale=SCALE)
+    national = folder / "national.db"
+    merge(sorted((folder / "communes").glob("*.db")), national, link=False)
+    truth = json.loads((folder / "communes" / "truth.json").read_text())
+    return from_register(national), truth
+
+
+def test_province_prevalence_intervals_cover_the_model_truth(country):
+    df, truth = country
+    table = estimate_prevalence(df, outcome="forced_labour", by="province_code").to_frame()
+    covered = [
+        table.loc[code, "lower"] <= truth["by_province"][code]["forced_labour"]["expected"]
+        <= table.loc[code, "upper"]
+        for code in table.index if table.loc[code, "n"] >= 30
+    ]
+    # 95% intervals: expect about 95% of provinces covered; allow down to 80% (of ~20 provinces).
+    assert len(covered) >= 15
+    assert np.mean(covered) >= 0.80
+
+
+def test_odds_ratios_recover_the_planted_ones(country):
+    df, truth = country
+    model = fit_risk_model(
+        df, covariates=("channel", "unlicensed_agency", "n_brokers", "destination_country",
+                        "sector", "sex", "minor", "has_debt", "has_passport"), alpha=0.01)
+    table = model.to_frame()
+    planted = truth["risk_model"]["marginal_odds_ratios"]
+    pairs = {  # model term -> planted odds ratio
+        "channel[broker]": planted["channel[broker]"],
+        "n_brokers": planted["n_brokers"],
+        "unlicensed_agency": planted["agency_irregular"],
+        "sector[fishing]": planted["sector[fishing]"],
+        "has_debt": planted["debt"],
+        "sex[F]": planted["female"],
+        "has_passport": 1 / planted["no_passport"],
+    }
+    # 99% intervals (alpha=0.01) must contain each planted odds ratio.
+    for term, odds_ratio in pairs.items():
+        low, high = table.loc[term, "lower"], table.loc[term, "upper"]
+        assert low <= odds_ratio <= high, (term, odds_ratio, low, high)
+    # and the strongest effects are estimated within 25% on the log scale
+    for term in ("channel[broker]", "n_brokers", "sector[fishing]"):
+        estimate = table.loc[term, "odds_ratio"]
+        assert abs(math.log(estimate) / math.log(pairs[term]) - 1) < 0.25, term
+
+
+def test_hotspots_find_the_planted_cluster(country):
+    df, truth = country
+    cluster = set(truth["spatial_cluster"]["provinces"])
+    result = find_hotspots(df, load_boundaries("province"), outcome="forced_labour",
+                           permutations=999, rng=SEED)
+    assert result.moran.I > 0 and result.moran.p_value < 0.05
+    table = result.to_frame()
+    hot = set(table.index[table["lisa_cluster"] == "HH"]) | set(
+        table.index[table["gi_cluster"] == "hot"])
+    assert hot, "no hotspot found"
+    assert hot <= cluster  # every significant hotspot is a planted high-risk province
