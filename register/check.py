@@ -25,7 +25,20 @@ COUNTED = ("persons", "journeys", "returns", "referrals", "agencies", "brokers",
 
 
 def check_register(reg: Register) -> CheckReport:
-    """SQLite integrity, foreign keys, gazetteer codes, and the audit log's hash chain."""
+    """SQLite integrity, foreign keys, gazetteer codes, and the audit log's hash chain.
+
+    A file too damaged to read is reported as such (restore the last backup), not raised.
+    """
+    import sqlite3
+
+    try:
+        return _check(reg)
+    except sqlite3.DatabaseError as exc:
+        return CheckReport(schema_version="?", counts={},
+                           problems=[f"the file is damaged ({exc}); restore the last backup"])
+
+
+def _check(reg: Register) -> CheckReport:
     from .gazetteer import load_gazetteer
 
     conn = reg.conn

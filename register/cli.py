@@ -8,6 +8,7 @@ goes through :func:`register.i18n.t`. Heavy libraries are never imported here.
 from __future__ import annotations
 
 import functools
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,6 +68,8 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130) from None
         except OSError as exc:
             raise fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": ")) from None
+        except sqlite3.DatabaseError as exc:  # damage past the first page of the file
+            raise fail(t("cli.damaged", error=str(exc))) from None
 
     return wrapper
 

@@ -202,7 +202,18 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
             f"{unknown[0]!r} is unknown here); update the program before opening it"
         )
     if upgrade and schema.migrations.pending(db):
-        schema.migrations.apply(db)
+        # Several programs may open an old register at once: upgrade under the write lock, and
+        # look again at what is pending once we hold it.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if schema.migrations.pending(db):
+                schema.migrations.apply(db)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
+            raise
     return Register(path=path, db=db, actor=actor or default_actor())
 
 

@@ -70,9 +70,10 @@ def keyed(key: bytes, value: str) -> str:
 
 
 def age_band(age: int | None) -> str | None:
+    """The export's age band; None when the age is unknown or impossible (negative)."""
     if age is None:
         return None
-    return next(label for low, high, label in AGE_BANDS if low <= age <= high)
+    return next((label for low, high, label in AGE_BANDS if low <= age <= high), None)
 
 
 def _links(conn: sqlite3.Connection) -> tuple[dict[str, str], set[str]]:
@@ -154,6 +155,8 @@ def researcher_rows(reg: Register) -> Iterator[dict[str, Any]]:
             continue
         village = r["home_village"]
         age = age_at(r["birth_date"], r["birth_year"], r["departure_date"])
+        if age is not None and age < 0:  # a birth after the departure: edited outside the program
+            age = None
         status = "none"
         if r["agency_id"]:
             status = definitions.agency_status_at(r["licence_status"], r["licence_expiry"],

@@ -75,13 +75,12 @@ def read_rows(path: str | Path, sheet: str | None = None) -> list[tuple[int, dic
     except UnicodeDecodeError as exc:
         raise RegisterError(t("import.encoding", file=path.name, position=exc.start)) from None
     if "\x00" in text:
-        raise RegisterError(t("import.encoding", file=path.name, position=text.index("\x00")))
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        raise RegisterError(t("import.nul", file=path.name, position=text.index("\x00")))
+    # The delimiter is the one the header line uses most (Excel writes ';' in some locales);
+    # field values are never consulted, so a ';' inside a place name cannot mislead it.
+    header_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header_line.count) if header_line.strip() else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     try:
         header = _header(next(reader, []), path)
         return list(_rows(header, reader))

@@ -51,6 +51,7 @@ IDs or phones held by more than ``_MAX_SHARED`` records are placeholders, treate
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -341,10 +342,9 @@ def link_records(records: Iterable[Mapping[str, Any]] | pandas.DataFrame, *,
     import duckdb
 
     con = duckdb.connect()
-    try:
+    # Inside Jupyter without ipywidgets DuckDB refuses the setting itself; queries still run.
+    with contextlib.suppress(duckdb.Error):
         con.execute("SET enable_progress_bar = false")
-    except duckdb.Error:  # inside Jupyter without ipywidgets DuckDB refuses the setting itself
-        pass
     try:
         ids = _prepare(con, frame)
         return _link(con, ids, threshold=threshold, across=across_sources_only, seed=seed)

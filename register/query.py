@@ -118,11 +118,13 @@ def list_records(reg: Register, kind: str, limit: int = 50, offset: int = 0) -> 
 
 def search(reg: Register, text: str, limit: int = 50) -> list[dict[str, Any]]:
     """Persons, agencies and brokers whose name, national ID, phone or licence contains ``text``."""
-    from .validation import normalise_text
+    from .validation import is_encodable, normalise_text
 
     needle = normalise_text(text)
     if not needle:
         raise RegisterError("type something to search for")
+    if not is_encodable(needle):
+        raise RegisterError("the search text is not valid UTF-8 text")
     like = f"%{needle.lower()}%"
     hits = _rows(reg.conn, """
         SELECT 'person' AS what, p.id, i.name, p.sex, p.home_village AS place

@@ -319,6 +319,22 @@ def add_records(
 
         fields_of(kind)  # raises a RegisterError naming the known kinds
     assert planner is not None
+    if dry_run:
+        return _plan(reg, kind, planner, rows, True, today, first_row, numbers, id_seed)[0]
+    # Checks against the register and the write happen in one transaction, so a second clerk
+    # writing at the same moment cannot slip the same ids or a second return in between.
+    with reg.write():
+        report, batch = _plan(reg, kind, planner, rows, False, today, first_row, numbers, id_seed)
+        if report.problems:
+            raise ValidationError(report.problems)
+        if batch.tables:
+            _write(reg, batch)
+    return report
+
+
+def _plan(reg: Register, kind: str, planner: Any, rows: Iterable[Mapping[str, Any]],
+          dry_run: bool, today: dt.date | None, first_row: int, numbers: Sequence[int] | None,
+          id_seed: str | None) -> tuple[WriteReport, _Batch]:
     report = WriteReport(kind=kind, dry_run=dry_run)
     batch = _Batch(reg)
     stamp = {"source_register": reg.register_id, "recorded_at": now()}
@@ -336,12 +352,7 @@ def add_records(
         report.problems.extend(p.at_row(number) for p in problems)
     report.warnings = [(rid, code, detail) for _, rid, code, detail in batch.warnings]
     report.written = {t: len(r) for t, r in batch.tables.items() if r}
-    if report.problems and not dry_run:
-        raise ValidationError(report.problems)
-    if dry_run or not batch.tables:
-        return report
-    _write(reg, batch)
-    return report
+    return report, batch
 
 
 def _write(reg: Register, batch: _Batch) -> None:

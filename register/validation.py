@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -25,10 +26,13 @@ KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 # Direction marks and invisible formatting that have no place in stored text. Zero-width space
 # (U+200B) is kept inside Khmer text, where it separates words, but trimmed at the ends.
 _BIDI = dict.fromkeys(
-    map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u2060")
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+             "\ufeff\u2060")
 )
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 control characters (tab, newline and carriage return are whitespace, trimmed).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_EDGES = re.compile(r"^[\s\u200b\u200c\u200d]+|[\s\u200b\u200c\u200d]+$")
 TRUE = {"1", "yes", "y", "true", "t", "x", "បាទ", "ចាស", "មាន", "ពិត"}
 FALSE = {"0", "no", "n", "false", "f", "ទេ", "គ្មាន", "មិនមាន"}
 EARLIEST_DATE = dt.date(1930, 1, 1)
@@ -79,9 +83,18 @@ def normalise_text(value: Any) -> str | None:
         if text.isprintable():
             return text.strip() or None
         return _CONTROL.sub("", text).strip() or None
-    text = unicodedata.normalize("NFC", text).translate(_BIDI)
-    text = _CONTROL.sub("", text).strip().strip(_INVISIBLE).strip()
-    return text or None
+    # Marks and controls out first, invisible characters off both ends, then NFC.
+    text = _EDGES.sub("", _CONTROL.sub("", text.translate(_BIDI)))
+    return unicodedata.normalize("NFC", text) or None
+
+
+def is_encodable(text: str) -> bool:
+    """False for text holding lone surrogates (bytes that were not UTF-8, e.g. on a command line)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _compact(text: str) -> str:
@@ -135,6 +148,11 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         text = normalise_text(raw)
         if text is None:
             return None, None
+        if not is_encodable(text):
+            return None, Problem(spec.name, text.encode("utf-8", "replace").decode(),
+                                 "rule.encoding")
+    elif spec.kind not in ("date", "year"):  # Excel turned the cell into a date
+        return None, Problem(spec.name, raw, "rule.unexpected_date")
 
     def bad(rule: str, **details: Any) -> tuple[None, Problem]:
         return None, Problem(spec.name, raw, rule, details=details)
@@ -184,6 +202,8 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
             number = raw if numeric else _number(text or "")
         except ValueError:
             return bad("rule.number")
+        if not math.isfinite(number):
+            return bad("rule.number")
         if kind != "money" and number != int(number):
             return bad("rule.whole_number")
         if kind == "year":
@@ -213,7 +233,7 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         return json.dumps(sorted(set(codes))), None
     if kind == "id":
         value = _compact(text or "").lower()
-        return value, None  # resolved against the register by the caller
+        return value or None, None  # resolved against the register by the caller
     raise AssertionError(f"unknown field kind {kind}")
 
 
