@@ -134,6 +134,7 @@ def from_register(path: str | Path) -> pd.DataFrame:
     exact = (dep.dt.year - born.dt.year
              - ((dep.dt.month * 100 + dep.dt.day) < (born.dt.month * 100 + born.dt.day)))
     age = exact.where(born.notna(), dep.dt.year - pd.to_numeric(raw["birth_year"]))
+    age = age.where(age >= 0)  # a birth after the departure (edited outside the program)
     out["age_at_departure"] = age.astype("Int64")
     out["age_band"] = [age_band(None if pd.isna(a) else int(a)) for a in age]
     out["departure_date"] = raw["departure_date"]

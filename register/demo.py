@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-DEMO_SCALE = 0.01  # about 20,000 journeys nationally
+DEMO_SCALE = 0.03  # about 60,000 journeys nationally: enough returns for the maps to show the cluster
 
 
 def run_demo(out: Path, *, seed: int = 7, notebooks: bool = True,
