@@ -1,0 +1,200 @@
+"""Maps: choropleths of rates and maps of hotspot clusters (geopandas + matplotlib).
+
+Privacy rule: an area whose numbers fail the small-cell rule (``publishable`` False) is drawn
+white with a hatch and is never coloured by its value; the colour scale is computed from the
+published areas only, so its range does not leak a hidden value either. Areas without data are
+light grey. The ``attribution`` text (e.g. ``analysis.geo.attribution(level)``) is required and
+always printed under the map.
+
+Every function returns ``(figure, axes)``; nothing is shown or saved here.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from analysis._validation import InvalidParameterError, check_choice
+from analysis.hotspots import HotspotResult
+from analysis.prevalence import PrevalenceResult
+from analysis.smallarea import SmallAreaResult
+
+__all__ = ["HATCH", "LISA_COLOURS", "GI_COLOURS", "choropleth", "hotspot_map", "prevalence_map"]
+
+HATCH = "////"
+SUPPRESSED_LABEL = "not shown (small numbers)"
+NO_DATA = "0.85"
+LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6",
+                "ns": "#f7f7f7"}
+GI_COLOURS = {"hot": "#d7191c", "cold": "#2c7bb6", "ns": "#f7f7f7"}
+
+
+def _figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax  # type: ignore[return-value]
+    fig = Figure(figsize=figsize)  # not registered with pyplot: no global state, no leaks
+    return fig, fig.add_subplot()
+
+
+def _check(gdf: object, attribution: object) -> gpd.GeoDataFrame:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise TypeError(f"expected a GeoDataFrame, got {type(gdf).__name__}")
+    if not isinstance(attribution, str) or not attribution.strip():
+        raise InvalidParameterError("attribution text is required on every map "
+                                    "(e.g. analysis.geo.attribution('province'))")
+    return gdf
+
+
+def _publishable(gdf: gpd.GeoDataFrame, publishable: str | Sequence[bool] | None) -> np.ndarray:
+    if publishable is None:
+        return np.ones(len(gdf), dtype=bool)
+    if isinstance(publishable, str):
+        if publishable not in gdf.columns:
+            raise InvalidParameterError(f"publishable column {publishable!r} not in the frame")
+        values = gdf[publishable]
+    else:
+        values = pd.Series(list(publishable))
+    if len(values) != len(gdf):
+        raise InvalidParameterError("publishable must have one flag per area")
+    return values.fillna(False).astype(bool).to_numpy()
+
+
+def _finish(fig: Figure, ax: Axes, attribution: str, title: str | None,
+            handles: list[Patch]) -> tuple[Figure, Axes]:
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    if handles:
+        ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.8)
+    text = "\n".join(textwrap.wrap(attribution, 110))
+    ax.annotate(text, xy=(0, 0), xycoords="axes fraction", xytext=(0, -4),
+                textcoords="offset points", va="top", ha="left", fontsize=5.5, color="0.3",
+                gid="attribution")
+    return fig, ax
+
+
+def _draw_hidden(ax: Axes, gdf: gpd.GeoDataFrame, hidden: np.ndarray, nodata: np.ndarray,
+                 handles: list[Patch]) -> None:
+    if nodata.any():
+        gdf[nodata].plot(ax=ax, facecolor=NO_DATA, edgecolor="white", linewidth=0.3)
+        ax.collections[-1].set_gid("no_data")
+        handles.append(Patch(facecolor=NO_DATA, edgecolor="0.5", label="no data"))
+    if hidden.any():
+        gdf[hidden].plot(ax=ax, facecolor="white", edgecolor="0.45", hatch=HATCH,
+                         linewidth=0.3)
+        ax.collections[-1].set_gid("suppressed")
+        handles.append(Patch(facecolor="white", edgecolor="0.45", hatch=HATCH,
+                             label=SUPPRESSED_LABEL))
+
+
+def choropleth(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    *,
+    attribution: str,
+    publishable: str | Sequence[bool] | None = "publishable",
+    ax: Axes | None = None,
+    title: str | None = None,
+    cmap: str = "YlOrRd",
+    legend_label: str | None = None,
+    figsize: tuple[float, float] = (7, 6),
+) -> tuple[Figure, Axes]:
+    """Choropleth of ``gdf[column]``; unpublishable areas hatched, never coloured.
+
+    ``publishable`` is a boolean column name (default ``"publishable"``; pass ``None`` when every
+    value may be shown) or one flag per row.
+    """
+    gdf = _check(gdf, attribution)
+    if column not in gdf.columns:
+        raise InvalidParameterError(f"column {column!r} not in the frame")
+    if isinstance(publishable, str) and publishable not in gdf.columns:
+        raise InvalidParameterError(f"the frame has no {publishable!r} column; pass "
+                                    "publishable=None only if every value has passed the "
+                                    "small-cell rule")
+    pub = _publishable(gdf, publishable)
+    values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(float)
+    shown = pub & np.isfinite(values)
+    hidden = ~pub
+    nodata = pub & ~np.isfinite(values)
+    fig, ax = _figure(ax, figsize)
+    handles: list[Patch] = []
+    if shown.any():
+        layer = gdf[shown].assign(_value=values[shown])  # only published values reach the plot
+        layer.plot(ax=ax, column="_value", cmap=cmap, edgecolor="white", linewidth=0.3,
+                   legend=True, legend_kwds={"label": legend_label or column, "shrink": 0.6})
+        ax.collections[-1].set_gid("values")
+    _draw_hidden(ax, gdf, hidden, nodata, handles)
+    return _finish(fig, ax, attribution, title, handles)
+
+
+def prevalence_map(
+    result: PrevalenceResult | SmallAreaResult,
+    boundaries: gpd.GeoDataFrame,
+    *,
+    attribution: str,
+    column: str = "estimate",
+    ax: Axes | None = None,
+    title: str | None = None,
+    cmap: str = "YlOrRd",
+) -> tuple[Figure, Axes]:
+    """Map a prevalence (direct or small-area) result on ``boundaries`` (joined on ``code``)."""
+    if not isinstance(result, PrevalenceResult | SmallAreaResult):
+        raise TypeError("result must come from estimate_prevalence or small_area_prevalence")
+    table = result.to_frame()
+    if column not in table.columns:
+        raise InvalidParameterError(f"column {column!r} not in the result table")
+    gdf = _check(boundaries, attribution)
+    if "code" not in gdf.columns:
+        raise InvalidParameterError("boundaries need a 'code' column")
+    merged = gdf.merge(table[[column, "publishable"]], left_on="code", right_index=True,
+                       how="left")
+    has_data = merged["publishable"].notna().to_numpy()
+    merged["publishable"] = merged["publishable"].where(has_data, True).astype(bool)
+    merged.loc[~has_data, column] = np.nan
+    label = f"{result.outcome.replace('_', ' ')} ({column})"
+    return choropleth(merged, column, attribution=attribution, publishable="publishable", ax=ax,
+                      title=title, cmap=cmap, legend_label=label)
+
+
+def hotspot_map(
+    result: HotspotResult,
+    *,
+    attribution: str,
+    statistic: str = "lisa",
+    ax: Axes | None = None,
+    title: str | None = None,
+    hide_unpublishable: bool = True,
+    figsize: tuple[float, float] = (7, 6),
+) -> tuple[Figure, Axes]:
+    """Map of significant clusters after FDR: LISA HH/LL/HL/LH or Gi* hot/cold spots."""
+    if not isinstance(result, HotspotResult):
+        raise TypeError("result must come from find_hotspots")
+    statistic = check_choice("statistic", statistic, ("lisa", "gi"))
+    gdf = _check(result.to_geodataframe(), attribution)
+    col, colours = (("lisa_cluster", LISA_COLOURS) if statistic == "lisa"
+                    else ("gi_cluster", GI_COLOURS))
+    labels = gdf[col].to_numpy()
+    nodata = labels == "no data"
+    hidden = ~gdf["publishable"].to_numpy() & ~nodata
+    if not hide_unpublishable:
+        hidden[:] = False
+    fig, ax = _figure(ax, figsize)
+    handles: list[Patch] = []
+    for name, colour in colours.items():
+        sel = (labels == name) & ~hidden
+        if sel.any():
+            gdf[sel].plot(ax=ax, facecolor=colour, edgecolor="0.6", linewidth=0.3)
+            ax.collections[-1].set_gid(f"class_{name}")
+            text = "not significant" if name == "ns" else name
+            handles.append(Patch(facecolor=colour, edgecolor="0.6", label=text))
+    _draw_hidden(ax, gdf, hidden, nodata, handles)
+    default = (f"Local Moran clusters (BH q < {result.alpha})" if statistic == "lisa"
+               else f"Getis-Ord Gi* hot/cold spots (BH q < {result.alpha})")
+    return _finish(fig, ax, attribution, title or default, handles)
