@@ -22,6 +22,10 @@ binomial interval is too narrow. Three interval methods are offered:
 ``"wilson"``
     Plain Wilson (independent migrants) — for comparison only; it under-covers when ICC > 0.
 
+Measured 95% coverage (bench/sim_coverage.py, 500 replicates x 25 provinces, commune random
+effect sd 0.3 / 0.8 / 0.8 with mean commune sizes 8 / 8 / 20): ``wilson_deff`` 0.954 / 0.954 /
+0.951; ``design`` 0.969 / 0.958 / 0.951; plain ``wilson`` 0.946 / 0.886 / 0.805.
+
 References
 ----------
 Kish L (1965) *Survey Sampling*. Wiley.

@@ -6,7 +6,8 @@ area's posterior is Beta(a + y*, b + n* - y*). The counts are the *effective* co
 estimate (``n* = n / deff``, ``y* = p_hat n*``; see `analysis.prevalence`), so the commune
 clustering is carried into the posterior; an area with n* small relative to a + b is pulled
 toward the overall mean. Intervals are equal-tailed posterior intervals; they do not include the
-uncertainty of a and b, which with 25 provinces costs little (see bench/sim_coverage.py).
+uncertainty of a and b, which with 25 provinces costs little: measured 95% coverage 0.936–0.946
+overall and 0.92–0.93 for provinces with fewer than 15 returns (bench/sim_coverage.py).
 
 ``"glmm"`` — the binomial mixed model ``logit p_ij = b0 + u_area + v_commune``,
 ``u ~ N(0, s_area^2)``, ``v ~ N(0, s_commune^2)``, fitted by maximum marginal likelihood with
@@ -16,6 +17,7 @@ The posterior of every area's effect is then computed on the grid (empirical Bay
 over the uncertainty of b0; the two standard deviations are plugged in). Estimates are posterior
 medians and intervals equal-tailed posterior intervals of the area prevalence
 ``E_v[expit(b0 + u_area + v)]`` — the same estimand as the direct and beta-binomial estimates.
+Measured 95% coverage 0.936–0.945 (0.91–0.93 for provinces with fewer than 15 returns).
 
 Why not statsmodels' ``BinomialBayesMixedGLM``: its ``fit_map`` joint posterior mode is
 degenerate for this model (it collapses the commune variance to zero), and its mean-field
