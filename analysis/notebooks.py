@@ -151,7 +151,16 @@ def run_notebooks(
 ) -> Path:
     """Run every numbered notebook (or those whose name contains one of ``names``)."""
     results = Path(results)
-    data, digest = prepare_data(Path(register), results)
+    register = Path(register)
+    # Notebooks that need the register itself (MSE: identities stay inside the linkage step)
+    # get it, and the victim lists written beside it by `register synth`, unless told otherwise.
+    defaults = {"register_db": str(register.resolve())}
+    for lists in (register.parent / "communes" / "lists", register.parent / "lists"):
+        if lists.is_dir():
+            defaults["lists_dir"] = str(lists.resolve())
+            break
+    parameters = {**defaults, **(parameters or {})}
+    data, digest = prepare_data(register, results)
     echo(f"  data {data.name} (sha256 {digest[:12]})")
     for path in notebook_paths():
         if names and not any(n in path.name for n in names):

@@ -48,3 +48,13 @@ def test_clerk_commands_do_not_import_heavy_libraries():
             "print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_analysis_facade_is_lazy_and_complete():
+    import analysis
+
+    code = "import sys, analysis, analysis.mse; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    for name in analysis.__all__:
+        assert callable(getattr(analysis, name)), name
