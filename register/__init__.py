@@ -25,6 +25,7 @@ from .errors import (
     ValidationError,
 )
 from .export import export_researcher, researcher_rows
+from .i18n import t
 from .io import import_file, read_rows, template
 from .query import correct, details, find, list_records, search
 from .records import (
@@ -56,7 +57,7 @@ def init_register(path: str | Path, *, commune: str, actor: str | None = None,
     if passphrase is not None and len(passphrase) < 8:
         from .errors import PassphraseError
 
-        raise PassphraseError("a passphrase needs at least 8 characters")
+        raise PassphraseError(t("err.passphrase_short"))
     return create_register(path, commune_code=code, actor=actor, durable=durable,
                            passphrase=passphrase)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .db import connect, is_encrypted, open_register
 from .errors import IntegrityError, RegisterError
+from .i18n import t
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def _count(path: Path, passphrase: str | None) -> int:
         report = check_register(reg)
         if not report.ok:
             problems = [*report.problems, *map(str, report.audit_findings)]
-            raise IntegrityError(f"{path.name} failed its check: {problems[0]}")
+            raise IntegrityError(t("err.backup_check", file=path.name, problem=problems[0]))
         return sum(n for t, n in report.counts.items() if t in ("persons", "journeys", "returns"))
 
 
@@ -48,9 +49,9 @@ def backup(register: str | Path, out: str | Path, *, passphrase: str | None = No
     """Copy ``register`` to ``out`` while it may be in use; check the copy; record its hash."""
     register, out = Path(register), Path(out)
     if out.exists():
-        raise RegisterError(f"{out} already exists; choose a new backup name")
+        raise RegisterError(t("err.backup_exists", path=out))
     if not out.parent.exists():
-        raise RegisterError(f"folder {out.parent} does not exist")
+        raise RegisterError(t("err.no_folder", folder=out.parent))
     open_register(register, passphrase=passphrase).close()  # a register, and the passphrase works
     key = passphrase if is_encrypted(register) else None
     tmp = out.with_name(out.name + ".partial")
@@ -78,7 +79,7 @@ def verify_backup(path: str | Path, *, passphrase: str | None = None) -> BackupI
     path = Path(path)
     sidecar = Path(str(path) + ".sha256")
     if not sidecar.exists():
-        raise IntegrityError(f"{sidecar.name} is missing: cannot tell whether {path.name} changed")
+        raise IntegrityError(t("err.no_sidecar", sidecar=sidecar.name, file=path.name))
     recorded = sidecar.read_text(encoding="utf-8").split()[0]
     actual = _sha256(path)
     if actual != recorded:
@@ -97,7 +98,7 @@ def restore(backup_path: str | Path, register: str | Path, *,
     tmp.write_bytes(backup_path.read_bytes())
     if _sha256(tmp) != info.sha256:
         tmp.unlink(missing_ok=True)
-        raise IntegrityError("the copy of the backup does not match it; nothing was restored")
+        raise IntegrityError(t("err.restore_copy"))
     if register.exists():
         aside = register.with_name(register.name + ".before-restore")
         os.replace(register, aside)

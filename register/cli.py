@@ -96,7 +96,7 @@ def ask_passphrase(no_input: bool, *, confirm: bool = False, env: str = PASSPHRA
         return value
     if no_input:
         raise fail(f"the register is encrypted: set {env} or run without --no-input", 2)
-    return typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+    return typer.prompt(t("cli.passphrase"), hide_input=True, confirmation_prompt=confirm)
 
 
 def _open(db: Path, clerk: str | None = None, no_input: bool = False) -> Any:
@@ -129,8 +129,8 @@ def init(
         if no_input:
             missing = [n for n, v in (("--commune", commune), ("--db", db)) if v is None]
             raise fail(t("cli.missing", fields=", ".join(missing)), 2)
-        commune = commune or typer.prompt("Commune code (find it with 'register lookup NAME')")
-        db = db or Path(typer.prompt("Register file", default=f"register-{commune}.db"))
+        commune = commune or typer.prompt(t("cli.ask_commune"))
+        db = db or Path(typer.prompt(t("cli.ask_file"), default=f"register-{commune}.db"))
     passphrase = ask_passphrase(no_input, confirm=True) if encrypt else None
     reg = init_register(db, commune=commune, actor=clerk, passphrase=passphrase)
     place = load_gazetteer().get(reg.commune_code or "")
@@ -326,9 +326,9 @@ def correct(
             missing = [n for n, v in (("--set", changes), ("--reason", reason)) if not v]
             raise fail(t("cli.missing", fields=", ".join(missing)), 2)
         if not changes:
-            name = typer.prompt("Field to correct")
-            changes[name] = typer.prompt("New value")
-        reason = reason or typer.prompt("Reason for the correction")
+            name = typer.prompt(t("cli.ask_field"))
+            changes[name] = typer.prompt(t("cli.ask_value"))
+        reason = reason or typer.prompt(t("cli.ask_reason"))
     with _open(db, clerk, no_input) as reg:
         done = run_correct(reg, record_id, changes, reason or "")
     for name, (old, new) in done.items():

@@ -27,6 +27,7 @@ from .errors import (
     RegisterError,
     SchemaVersionError,
 )
+from .i18n import t
 from .sqlite import sqlite_utils
 
 BUSY_TIMEOUT_MS = 60_000
@@ -69,7 +70,7 @@ def connect(path: str | Path, durable: bool = True,
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     else:
         if not passphrase:
-            raise PassphraseError("the passphrase is empty")
+            raise PassphraseError(t("err.passphrase_empty"))
         from sqlcipher3 import dbapi2 as sqlcipher
 
         conn = sqlcipher.connect(str(path), isolation_level=None,
@@ -80,7 +81,7 @@ def connect(path: str | Path, durable: bool = True,
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher.DatabaseError:
             conn.close()
-            raise PassphraseError(f"the passphrase does not open {Path(path).name}") from None
+            raise PassphraseError(t("err.passphrase_wrong", file=Path(path).name)) from None
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
@@ -153,14 +154,13 @@ def is_encrypted(path: str | Path) -> bool:
 
 def _check_file(path: Path, passphrase: str | None) -> None:
     if not path.exists():
-        raise NotARegisterError(f"no register at {path}")
+        raise NotARegisterError(t("err.no_register", path=path))
     if path.is_dir():
-        raise NotARegisterError(f"{path} is a folder, not a register file")
+        raise NotARegisterError(t("err.is_folder", path=path))
     if path.stat().st_size < 512:
-        raise NotARegisterError(f"{path} is not a register (too small to be one)")
+        raise NotARegisterError(t("err.too_small", path=path))
     if is_encrypted(path) and passphrase is None:
-        raise EncryptedRegisterError(f"{path} is encrypted (or is not a register): give its "
-                                     f"passphrase")
+        raise EncryptedRegisterError(t("err.encrypted", path=path))
 
 
 def schema_state(db: Any) -> tuple[list[str], list[str]]:
@@ -190,10 +190,10 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
         db = sqlite_utils.Database(conn)
         tables = set(db.table_names())
     except sqlite3.DatabaseError as exc:
-        raise NotARegisterError(f"{path} cannot be read as a register: {exc}") from exc
+        raise NotARegisterError(t("err.unreadable", path=path, error=exc)) from exc
     if "register_meta" not in tables or schema.migrations.migrations_table not in tables:
         conn.close()
-        raise NotARegisterError(f"{path} is an SQLite file but not a commune register")
+        raise NotARegisterError(t("err.not_register", path=path))
     applied, unknown = schema_state(db)
     if unknown:
         conn.close()
@@ -236,9 +236,9 @@ def create_register(
 
     path = Path(path)
     if path.exists():
-        raise RegisterError(f"{path} already exists; choose another file name")
+        raise RegisterError(t("err.exists", path=path))
     if not path.parent.exists():
-        raise RegisterError(f"folder {path.parent} does not exist")
+        raise RegisterError(t("err.no_folder", folder=path.parent))
     tmp = path.with_name(path.name + ".creating")
     tmp.unlink(missing_ok=True)
     conn = connect(tmp, durable, passphrase)
@@ -278,7 +278,7 @@ def change_passphrase(path: str | Path, old: str | None, new: str | None) -> Non
 
     path = Path(path)
     if new is not None and len(new) < 8:
-        raise PassphraseError("a passphrase needs at least 8 characters")
+        raise PassphraseError(t("err.passphrase_short"))
     with open_register(path, passphrase=old) as reg:  # checks the old passphrase
         reg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     tmp = path.with_name(path.name + ".rekey")
@@ -297,5 +297,5 @@ def change_passphrase(path: str | Path, old: str | None, new: str | None) -> Non
     with open_register(tmp, passphrase=new) as check:
         check.conn.execute("PRAGMA journal_mode = WAL")
         if check.conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise RegisterError("the re-keyed copy failed its integrity check; nothing changed")
+            raise RegisterError(t("err.rekey_failed"))
     os.replace(tmp, path)

@@ -22,6 +22,7 @@ from . import definitions
 from .db import Register
 from .errors import RegisterError
 from .fields import ILO_INDICATORS
+from .i18n import t
 from .io import safe_cell
 
 AGE_BANDS = ((0, 17, "<18"), (18, 24, "18-24"), (25, 34, "25-34"), (35, 44, "35-44"),
@@ -99,7 +100,7 @@ def generalise(row: dict[str, Any], level: str) -> dict[str, Any]:
     ``strict``: as standard, and the home commune dropped (the district stays).
     """
     if level not in LEVELS:
-        raise RegisterError(f"unknown export level {level!r}; use one of {', '.join(LEVELS)}")
+        raise RegisterError(t("err.export_level", level=level, levels=", ".join(LEVELS)))
     if level == "detailed":
         return row
     row["birth_year"] = row["age_at_departure"] = None
@@ -198,9 +199,9 @@ def export_researcher(reg: Register, out: str | Path, *, level: str = "standard"
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".db", ".sqlite", ".sqlite3"):
-        raise RegisterError(f"cannot export to {out.name}: use a .csv or .db file name")
+        raise RegisterError(t("err.export_suffix", file=out.name))
     if not out.parent.exists():
-        raise RegisterError(f"folder {out.parent} does not exist")
+        raise RegisterError(t("err.no_folder", folder=out.parent))
     tmp = out.with_name(out.name + ".partial")
     tmp.unlink(missing_ok=True)
     count = 0

@@ -175,6 +175,7 @@ def fields_of(kind: str) -> tuple[Field, ...]:
         return KINDS[kind]
     except KeyError:
         from .errors import RegisterError
+        from .i18n import t
 
         known = ", ".join(KINDS)
-        raise RegisterError(f"unknown record kind {kind!r}; use one of: {known}") from None
+        raise RegisterError(t("err.unknown_record_kind", kind=kind, kinds=known)) from None

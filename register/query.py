@@ -17,6 +17,7 @@ from . import audit
 from .db import Register, now
 from .errors import RecordNotFoundError, RegisterError, ValidationError
 from .fields import fields_of
+from .i18n import t
 from .records import IDENTITY_FIELDS, PERSON_FIELDS
 from .validation import Problem, clean_value
 
@@ -55,16 +56,16 @@ def find(reg: Register, ref: str) -> Found:
     """The record whose id is ``ref`` or starts with it."""
     ref = ref.strip().lower()
     if len(ref) < MIN_PREFIX:
-        raise RecordNotFoundError(f"give at least {MIN_PREFIX} characters of the record id")
+        raise RecordNotFoundError(t("err.id_short", n=MIN_PREFIX))
     hits: list[Found] = []
     for table in ("persons", "journeys", "returns", "referrals", "agencies", "brokers"):
         hits += [Found(table, r) for r in
                  _rows(reg.conn, f"SELECT * FROM {table} WHERE id >= ? AND id < ? LIMIT 2",
                        (ref, ref + "\uffff"))]
     if not hits:
-        raise RecordNotFoundError(f"no record with id {ref}")
+        raise RecordNotFoundError(t("err.no_record", id=ref))
     if len(hits) > 1:
-        raise RecordNotFoundError(f"{ref} is the start of several ids; type more of it")
+        raise RecordNotFoundError(t("err.ambiguous_id", id=ref))
     return hits[0]
 
 
@@ -103,7 +104,7 @@ def details(reg: Register, found: Found) -> dict[str, list[dict[str, Any]]]:
 def list_records(reg: Register, kind: str, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     """The most recently entered records of a kind (departures are shown with the person)."""
     if kind not in LISTABLE:
-        raise RegisterError(f"unknown kind {kind!r}; use one of: {', '.join(LISTABLE)}")
+        raise RegisterError(t("err.unknown_kind", kind=kind, kinds=", ".join(LISTABLE)))
     if kind == "departures":
         return _rows(reg.conn, """
             SELECT j.id, i.name, p.sex, p.home_village, j.departure_date, j.destination_country,
@@ -122,9 +123,9 @@ def search(reg: Register, text: str, limit: int = 50) -> list[dict[str, Any]]:
 
     needle = normalise_text(text)
     if not needle:
-        raise RegisterError("type something to search for")
+        raise RegisterError(t("err.empty_search"))
     if not is_encodable(needle):
-        raise RegisterError("the search text is not valid UTF-8 text")
+        raise RegisterError(t("err.search_encoding"))
     like = f"%{needle.lower()}%"
     hits = _rows(reg.conn, """
         SELECT 'person' AS what, p.id, i.name, p.sex, p.home_village AS place
@@ -169,7 +170,7 @@ def correct(
         No reason was given.
     """
     if not (reason or "").strip():
-        raise RegisterError("a correction needs a reason (it is kept in the audit log)")
+        raise RegisterError(t("err.no_reason"))
     found = find(reg, ref)
     kind = TABLES[found.table][0]
     specs = {s.name: s for s in fields_of(kind)}
