@@ -8,6 +8,7 @@ Columns get their proper pandas types (nullable integers for 0/1/NA fields).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -161,3 +162,16 @@ def from_register(path: str | Path) -> pd.DataFrame:
     typed["forced_labour"] = derived["forced_labour"]
     typed["trafficking"] = derived["trafficking"]
     return typed
+
+
+def load_selection(path: str | Path, province: str | None = None,
+                   period: Sequence[int] | None = None) -> pd.DataFrame:
+    """The export restricted to one province (2-digit code) and/or departure years [first, last]:
+    what every notebook's ``province`` and ``period`` parameters mean."""
+    frame = load_export(path)
+    if province:
+        frame = frame[frame["province_code"] == province]
+    if period:
+        first, last = period
+        frame = frame[frame["departure_year"].between(first, last)]
+    return frame.reset_index(drop=True)

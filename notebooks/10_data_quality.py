@@ -30,17 +30,13 @@ threshold = 5
 # %%
 from pathlib import Path
 
-from analysis.data import load_export
+from analysis.data import load_selection
 from analysis.publish import save_table
 from analysis.quality import completeness, counts_by_year
 
 out = Path(output_dir)
 out.mkdir(parents=True, exist_ok=True)
-df = load_export(register)
-if province:
-    df = df[df["province_code"] == province]
-if period:
-    df = df[df["departure_year"].between(*period)]
+df = load_selection(register, province, period)
 print(f"{len(df):,} journeys, {df['person_key'].nunique():,} persons, "
       f"{df['commune_code'].nunique():,} home communes")
 

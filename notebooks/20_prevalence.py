@@ -37,7 +37,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-from analysis.data import load_export
+from analysis.data import load_selection
 from analysis.geo import attribution, load_boundaries
 from analysis.maps import prevalence_map
 from analysis.prevalence import estimate_prevalence
@@ -46,12 +46,8 @@ from analysis.smallarea import small_area_prevalence
 
 out = Path(output_dir)
 out.mkdir(parents=True, exist_ok=True)
-df = load_export(register)
-if period:
-    df = df[df["departure_year"].between(*period)]
-by = "district_code" if province else "province_code"
-if province:
-    df = df[df["province_code"] == province]
+df = load_selection(register, province, period)
+by = "district_code" if province else "province_code"  # one province: its districts
 print(f"{int(df['returned'].sum()):,} returned migrants in {df[by].nunique()} areas")
 
 # %% [markdown]

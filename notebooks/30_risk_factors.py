@@ -38,17 +38,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from analysis.data import load_export
+from analysis.data import load_selection
 from analysis.publish import save_figure
 from analysis.risk import fit_risk_model
 
 out = Path(output_dir)
 out.mkdir(parents=True, exist_ok=True)
-df = load_export(register)
-if province:
-    df = df[df["province_code"] == province]
-if period:
-    df = df[df["departure_year"].between(*period)]
+df = load_selection(register, province, period)
 
 # %%
 models = {}

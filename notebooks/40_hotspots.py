@@ -35,7 +35,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-from analysis.data import load_export
+from analysis.data import load_selection
 from analysis.geo import attribution, load_boundaries
 from analysis.hotspots import find_hotspots
 from analysis.maps import hotspot_map
@@ -43,14 +43,11 @@ from analysis.publish import save_figure, save_table
 
 out = Path(output_dir)
 out.mkdir(parents=True, exist_ok=True)
-df = load_export(register)
-if period:
-    df = df[df["departure_year"].between(*period)]
-level = "district" if province else "province"
+df = load_selection(register, province, period)
+level = "district" if province else "province"  # one province: its districts
 by = f"{level}_code"
 boundaries = load_boundaries(level)
 if province:
-    df = df[df["province_code"] == province]
     boundaries = boundaries[boundaries["code"].str.startswith(province)]
 
 # %%

@@ -36,17 +36,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from analysis.data import load_export
+from analysis.data import load_selection
 from analysis.prevalence import estimate_prevalence
 from analysis.publish import save_figure, save_table
 
 out = Path(output_dir)
 out.mkdir(parents=True, exist_ok=True)
-df = load_export(register)
-if province:
-    df = df[df["province_code"] == province]
-if period:
-    df = df[df["departure_year"].between(*period)]
+df = load_selection(register, province, period)
 df = df.assign(departure_year_text=df["departure_year"].astype("string"))
 
 # %%
