@@ -5,17 +5,19 @@ they call this package. Each declares ``# notebook-version: N`` in its header an
 tagged ``parameters`` (papermill). :func:`run_notebooks` reads the register once, stores the
 researcher export under ``results/data/``, and runs each notebook with papermill into
 
-    results/<notebook>/v<notebook-version>_<code-version>_<data-hash>/
+    results/<notebook>/v<notebook-version>_<code-version>_<data-hash>[_<settings-hash>]/
         notebook.ipynb   the executed notebook (aggregates only: no identifying data exists here)
         notebook.html    its rendering
         *.csv, *.png     the tables and figures the notebook wrote (small cells suppressed)
         manifest.json    notebook, versions, data hash, parameters, timings
 
-Running the same notebook version and code on the same data writes to the same folder.
+Running the same notebook version and code on the same data writes to the same folder; a run
+with other settings (``province``, ``period``, ``alpha`` ...) gets a suffix hashing them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+_PATH_PARAMETERS = {"register", "output_dir", "register_db", "lists_dir"}
 _VERSION = re.compile(r"^# notebook-version:\s*(\S+)", re.MULTILINE)
 
 
@@ -99,16 +102,20 @@ def run_notebook(path: Path, data: Path, digest: str, results: Path,
 
     version = notebook_version(path)
     code = code_version()
-    final = results / path.stem / f"v{version}_{code}_{digest[:12]}"
+    notebook = jupytext.read(path)
+    declared = _declared_parameters(notebook)
+    chosen = {k: v for k, v in (parameters or {}).items() if k in declared}
+    # Runs with other settings (a province, a period) get their own folder.
+    settings = {k: v for k, v in chosen.items() if k not in _PATH_PARAMETERS}
+    tag = ("_" + hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+           .hexdigest()[:8]) if settings else ""
+    final = results / path.stem / f"v{version}_{code}_{digest[:12]}{tag}"
     # Written under a temporary name; a failed run is left as '<name>.failed' for inspection.
     out = final.with_name(final.name + ".running")
     for stale in (out, final.with_name(final.name + ".failed")):
         shutil.rmtree(stale, ignore_errors=True)
     out.mkdir(parents=True)
-    notebook = jupytext.read(path)
-    declared = _declared_parameters(notebook)
-    params = {"register": str(data), "output_dir": str(out),
-              **{k: v for k, v in (parameters or {}).items() if k in declared}}
+    params = {"register": str(data), "output_dir": str(out), **chosen}
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
     source = out / "notebook.input.ipynb"

@@ -86,3 +86,15 @@ def test_mse_notebook_estimates_from_the_lists(results):
     profile = estimate["profile"]
     assert profile["observed"] > 0 and profile["ci_low"] <= profile["estimate"] <= profile["ci_high"]
     assert list(results.glob("60_mse/*/linkage_sensitivity.csv"))
+
+
+def test_a_province_run_is_kept_apart_from_the_national_run(national, results):
+    run_notebooks(national, results, names=["20_"], parameters={"province": "01"},
+                  echo=lambda *_: None)
+    runs = sorted(p.name for p in (results / "20_prevalence").iterdir())
+    assert len(runs) == 2
+    tagged = next(p for p in (results / "20_prevalence").iterdir() if p.name != runs[0])
+    manifest = json.loads((tagged / "manifest.json").read_text())
+    assert manifest["parameters"]["province"] == "01"
+    table = pd.read_csv(tagged / "prevalence_forced_labour.csv", dtype={"district_code": str})
+    assert table["district_code"].str.startswith("01").all()
