@@ -25,12 +25,22 @@ def merge(
         "--no-link", help="Skip finding the same person in two communes.")] = False,
     threshold: Annotated[float | None, typer.Option(
         help="Match probability above which two records are the same person.")] = None,
+    encrypt: Annotated[bool, typer.Option(
+        "--encrypt", help="Encrypt the output (automatic when an input is encrypted).")] = False,
     no_input: NoInput = False,
 ) -> None:
-    """Merge registers into a district, province or national register."""
+    """Merge registers into a district, province or national register.
+
+    Encrypted inputs are opened with REGISTER_PASSPHRASE (or a prompt); the output is then
+    encrypted with the same passphrase.
+    """
+    from .cli import ask_passphrase
+    from .db import is_encrypted
     from .merge import apply_merge, plan_merge
 
-    plan = plan_merge(inputs, out)
+    encrypted = any(p.is_file() and is_encrypted(p) for p in [*inputs, out])
+    passphrase = ask_passphrase(no_input) if encrypted or encrypt else None
+    plan = plan_merge(inputs, out, passphrase=passphrase)
     if dry_run:
         echo(plan.summary())
         raise typer.Exit(1 if plan.bad else 0)

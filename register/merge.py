@@ -28,8 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import audit
-from .db import connect, create_register, now, open_register, schema_state
-from .errors import NotARegisterError, RegisterError, SchemaVersionError
+from .db import connect, create_register, is_encrypted, now, open_register, schema_state
+from .errors import (
+    EncryptedRegisterError,
+    NotARegisterError,
+    PassphraseError,
+    RegisterError,
+    SchemaVersionError,
+)
 from .schema import RECORD_TABLES
 
 MERGED_LEVELS = ("district", "province", "national", "merged")
@@ -50,12 +56,14 @@ class Source:
     counts: dict[str, int] = field(default_factory=dict)
     problem: str | None = None
     already_merged: bool = False
+    encrypted: bool = False
 
 
 @dataclass
 class MergePlan:
     out: Path
     sources: list[Source]
+    passphrase: str | None = field(default=None, repr=False)
 
     @property
     def bad(self) -> list[Source]:
@@ -102,10 +110,12 @@ def fingerprint(conn: sqlite3.Connection, schema: str = "main") -> str:
     return f"{row[0]}:{head[0] if head else ''}"
 
 
-def _inspect(path: Path, merged: dict[str, str]) -> Source:
+def _inspect(path: Path, merged: dict[str, str], passphrase: str | None) -> Source:
     source = Source(path=path)
     try:
-        with open_register(path, upgrade=False) as reg:
+        key = passphrase if path.is_file() and is_encrypted(path) else None
+        source.encrypted = key is not None
+        with open_register(path, upgrade=False, passphrase=key) as reg:
             meta = reg.meta()
             source.register_id = meta["register_id"]
             source.level = meta.get("level", "commune")
@@ -122,6 +132,10 @@ def _inspect(path: Path, merged: dict[str, str]) -> Source:
                              for t in ("persons", "journeys", "returns")}
     except SchemaVersionError as exc:
         source.problem = f"written by a newer version of this program ({exc})"
+    except EncryptedRegisterError:
+        source.problem = "encrypted: give its passphrase (REGISTER_PASSPHRASE)"
+    except PassphraseError as exc:
+        source.problem = str(exc)
     except NotARegisterError as exc:
         source.problem = str(exc)
     except (sqlite3.DatabaseError, KeyError) as exc:
@@ -131,19 +145,25 @@ def _inspect(path: Path, merged: dict[str, str]) -> Source:
     return source
 
 
-def plan_merge(inputs: Sequence[str | Path], out: str | Path) -> MergePlan:
-    """Inspect every input (read-only) and say what a merge would do."""
+def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
+               passphrase: str | None = None) -> MergePlan:
+    """Inspect every input (read-only) and say what a merge would do.
+
+    ``passphrase`` opens encrypted inputs (and an encrypted output); with it, the output is
+    encrypted with the same passphrase.
+    """
     out = Path(out)
     merged: dict[str, str] = {}
     if out.exists():
-        with open_register(out) as target:
+        key = passphrase if is_encrypted(out) else None
+        with open_register(out, passphrase=key) as target:
             if target.level not in MERGED_LEVELS:
                 raise RegisterError(f"{out} is a commune register; merge into a new file instead")
             merged = dict(target.conn.execute(
                 "SELECT register_id, fingerprint FROM merged_sources"))
     # Reading and checking each file is I/O and SQLite work that releases the GIL: use threads.
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        sources = list(pool.map(lambda p: _inspect(Path(p), merged), inputs))
+        sources = list(pool.map(lambda p: _inspect(Path(p), merged, passphrase), inputs))
     seen: dict[str, Path] = {}
     for source in sources:
         if source.problem or not source.register_id:
@@ -154,7 +174,7 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path) -> MergePlan:
         seen[source.register_id] = source.path
         if source.path.resolve() == out.resolve():
             source.problem = "this is the output file"
-    return MergePlan(out=out, sources=sources)
+    return MergePlan(out=out, sources=sources, passphrase=passphrase)
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -182,10 +202,14 @@ def _copy_sql(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return statements
 
 
-def _merge_one(conn: sqlite3.Connection, source: Source,
-               statements: list[tuple[str, str]]) -> None:
+def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[str, str]],
+               passphrase: str | None) -> None:
     uri = f"file:{source.path.resolve()}?mode=ro"
-    conn.execute("ATTACH DATABASE ? AS src", (uri,))
+    if passphrase is None:
+        conn.execute("ATTACH DATABASE ? AS src", (uri,))
+    else:  # an SQLCipher connection: each file with its key ('' for a plain one)
+        conn.execute("ATTACH DATABASE ? AS src KEY ?",
+                     (uri, passphrase if source.encrypted else ""))
     try:
         for _, sql in statements:
             conn.execute(sql, {"owner": source.register_id})
@@ -237,12 +261,15 @@ def apply_merge(
     # checked: a power cut or an error leaves the output as it was.
     work = plan.out.with_name(plan.out.name + ".merging")
     work.unlink(missing_ok=True)
+    if any(s.encrypted for s in plan.to_merge) and plan.passphrase is None:
+        raise RegisterError("encrypted inputs need the passphrase")
     if plan.out.exists():
-        _copy_register(plan.out, work)
+        _copy_register(plan.out, work, plan.passphrase)
     else:
         scope = ",".join(sorted({s.commune_code or s.scope for s in plan.to_merge}))
-        create_register(work, commune_code=None, level="merged", scope=scope, actor=actor).close()
-    reg = open_register(work, actor=actor)
+        create_register(work, commune_code=None, level="merged", scope=scope, actor=actor,
+                        passphrase=plan.passphrase).close()
+    reg = open_register(work, actor=actor, passphrase=plan.passphrase)
     conn = reg.conn
     try:
         conn.execute("PRAGMA journal_mode = OFF")
@@ -256,7 +283,7 @@ def apply_merge(
         sources = sorted(plan.to_merge, key=lambda s: s.register_id)
         for number, source in enumerate(sources, start=1):
             conn.execute("BEGIN IMMEDIATE")
-            _merge_one(conn, source, statements)
+            _merge_one(conn, source, statements, plan.passphrase)
             report.files_merged += 1
             if progress:
                 progress(number, len(sources), source)
@@ -298,10 +325,11 @@ def _counts(conn: sqlite3.Connection) -> dict[str, int]:
     return {t: conn.execute(f"SELECT count(*) FROM main.{t}").fetchone()[0] for t in RECORD_TABLES}
 
 
-def _copy_register(source: Path, target: Path) -> None:
+def _copy_register(source: Path, target: Path, passphrase: str | None = None) -> None:
     """A consistent copy of a register, even while it is in use (SQLite online backup)."""
-    src = connect(source)
-    dst = sqlite3.connect(target)
+    key = passphrase if is_encrypted(source) else None
+    src = connect(source, passphrase=key)
+    dst = connect(target, passphrase=key)
     try:
         src.backup(dst)
     finally:

@@ -143,3 +143,22 @@ def test_dry_run_plan_writes_nothing(communes, tmp_path):
     text = plan.summary()
     assert "3 to merge" in text and "010201" in text
     assert not out.exists()
+
+
+def test_encrypted_communes_merge_into_an_encrypted_register(communes, tmp_path):
+    secret = "province passphrase"
+    register.change_passphrase(communes[0], None, secret)
+    out = tmp_path / "out.db"
+    refused = plan_merge(communes, out)
+    assert [s.path.name for s in refused.bad] == [communes[0].name]
+    assert "passphrase" in refused.bad[0].problem
+    report = apply_merge(plan_merge(communes, out, passphrase=secret), link=False)
+    assert report.files_merged == 3
+    assert not out.read_bytes().startswith(b"SQLite format 3")
+    with pytest.raises(register.EncryptedRegisterError):
+        register.open_register(out)
+    with register.open_register(out, passphrase=secret) as reg:
+        assert reg.conn.execute("SELECT count(*) FROM journeys").fetchone()[0] == 9
+        assert register.check_register(reg).ok
+    again = apply_merge(plan_merge(communes, out, passphrase=secret), link=False)
+    assert again.files_merged == 0
