@@ -41,7 +41,8 @@ def publishable_frame(frame: pd.DataFrame, *, threshold: int = 5,
         mask = suppress_table(table, threshold).suppressed.to_numpy()
         hidden = mask.any(axis=1)
     for column in numeric:
-        out[column] = out[column].astype("Float64").mask(hidden)
+        kind = "Int64" if pd.api.types.is_integer_dtype(out[column]) else "Float64"
+        out[column] = out[column].astype(kind).mask(hidden)
     out["suppressed"] = hidden
     return out
 
