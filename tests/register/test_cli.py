@@ -164,3 +164,19 @@ def test_entry_points():
                 [str(__import__("pathlib").Path(sys.executable).with_name("register")), "--help"]):
         out = subprocess.run(cmd, capture_output=True, text=True)
         assert out.returncode == 0 and "add-departure" in out.stdout
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    from pathlib import Path
+
+    import typer
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    group = typer.main.get_command(app)
+    names = sorted(group.commands)
+    assert len(names) >= 20
+    for name in names:
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert group.commands[name].help, name
+        assert f"register {name}" in readme, f"'register {name}' is not documented in the README"
