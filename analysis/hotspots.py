@@ -214,7 +214,12 @@ class HotspotResult(Result):
         if self.unmatched_codes:
             lines.append(f"codes in the data but not the boundaries (excluded): "
                          f"{', '.join(self.unmatched_codes)}")
-        return text_block(f"Hotspots of {self.outcome} by {self.by}", lines, format_table(t))
+        # A summary is what gets printed and published: unpublishable areas are blanked.
+        shown = t.copy()
+        numbers = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
+                   and c != "publishable"]
+        shown[numbers] = shown[numbers].astype(float).mask(~t["publishable"].astype(bool), axis=0)
+        return text_block(f"Hotspots of {self.outcome} by {self.by}", lines, format_table(shown))
 
 
 def _check_boundaries(boundaries: object) -> gpd.GeoDataFrame:

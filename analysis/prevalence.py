@@ -209,8 +209,9 @@ class PrevalenceResult(Result):
             f"areas not publishable (threshold {self.threshold}, with complementary suppression): "
             f"{int((~self.table['publishable']).sum())} of {len(self.table)}",
         ]
+        # A summary is what gets printed and published: unpublishable areas are blanked.
         return text_block(f"Prevalence of {self.outcome} by {self.by}", lines,
-                          format_table(self.table))
+                          format_table(self.published()))
 
 
 def _prepare(

@@ -117,8 +117,9 @@ class SmallAreaResult(Result):
             f"hyperparameters: {hyper}",
             f"areas: {len(self.table)}; not publishable: {int((~self.table['publishable']).sum())}",
         ]
+        # A summary is what gets printed and published: unpublishable areas are blanked.
         return text_block(f"Small-area prevalence of {self.outcome} by {self.by}", lines,
-                          format_table(self.table))
+                          format_table(self.published()))
 
 
 def _beta_binomial(direct: pd.DataFrame, alpha: float) -> tuple[pd.DataFrame, dict[str, float]]:

@@ -44,31 +44,29 @@ print(f"{len(df):,} journeys, {df['person_key'].nunique():,} persons, "
 # ## Share of records missing each field
 
 # %%
-fields = completeness(df)
-save_table(fields, out / "missing_by_field.csv", threshold=threshold)
+fields = save_table(completeness(df), out / "missing_by_field.csv", threshold=threshold)
 fields
 
 # %% [markdown]
 # ## Missing shares by province (fee, debt, documents, indicators)
 
 # %%
-by_province = completeness(df, by="province_code")
-save_table(by_province, out / "missing_by_province.csv", threshold=threshold)
-by_province.head(25)
+by_province = save_table(completeness(df, by="province_code"),
+                         out / "missing_by_province.csv", threshold=threshold)
+by_province
 
 # %% [markdown]
 # ## Communes with the most gaps (returned migrants without any indicator asked)
 
 # %%
 by_commune = completeness(df, by="register_commune", columns=["forced_labour"])
-worst = by_commune.sort_values("missing_forced_labour", ascending=False).head(15)
-save_table(worst, out / "worst_communes.csv", threshold=threshold)
+safe = save_table(by_commune, out / "missing_by_commune.csv", threshold=threshold)
+worst = safe[~safe["suppressed"]].sort_values("missing_forced_labour", ascending=False).head(15)
 worst
 
 # %% [markdown]
 # ## Journeys and returns by departure year (recent departures have had less time to return)
 
 # %%
-years = counts_by_year(df)
-save_table(years, out / "journeys_by_year.csv", threshold=threshold)
+years = save_table(counts_by_year(df), out / "journeys_by_year.csv", threshold=threshold)
 years

@@ -69,9 +69,9 @@ smoothed = {}
 for outcome in ("forced_labour", "trafficking"):
     smoothed[outcome] = small_area_prevalence(df, outcome=outcome, by=by, alpha=alpha,
                                               threshold=threshold)
-    save_table(smoothed[outcome].to_frame(), out / f"small_area_{outcome}.csv",
-               threshold=threshold)
-smoothed["forced_labour"].to_frame().head(25)
+    shown = save_table(smoothed[outcome].to_frame(), out / f"small_area_{outcome}.csv",
+                       threshold=threshold)
+shown
 
 # %% [markdown]
 # ## Maps (suppressed areas hatched)

@@ -51,13 +51,20 @@ if province:
     boundaries = boundaries[boundaries["code"].str.startswith(province)]
 
 # %%
-hot = find_hotspots(df, boundaries, outcome="forced_labour", by=by, alpha=alpha,
-                    permutations=permutations, threshold=threshold, rng=seed)
-print(hot.summary())
-save_table(hot.to_frame(), out / "hotspots.csv", threshold=threshold)
+from analysis._validation import EmptyDataError
+
+try:
+    hot = find_hotspots(df, boundaries, outcome="forced_labour", by=by, alpha=alpha,
+                        permutations=permutations, threshold=threshold, rng=seed)
+except EmptyDataError as exc:  # e.g. a province with two districts: no map of clusters
+    hot = None
+    print(f"No spatial statistics for this selection: {exc}")
+if hot is not None:
+    print(hot.summary())
+    save_table(hot.to_frame(), out / "hotspots.csv", threshold=threshold)
 
 # %%
-for statistic in ("lisa", "gi"):
+for statistic in ("lisa", "gi") if hot is not None else ():
     fig, _ = hotspot_map(hot, attribution=attribution(level), statistic=statistic,
                          title=f"Forced labour hotspots ({statistic}, FDR {alpha})")
     save_figure(fig, out / f"hotspots_{statistic}.png")

@@ -48,9 +48,9 @@ df = df.assign(departure_year_text=df["departure_year"].astype("string"))
 # %%
 channels = df.pivot_table(index="departure_year", columns="channel", values="journey_key",
                           aggfunc="size", fill_value=0)
-save_table(channels, out / "departures_by_channel.csv", threshold=threshold,
-           counts=list(channels.columns))
-channels
+shown = save_table(channels, out / "departures_by_channel.csv", threshold=threshold,
+                   counts=list(channels.columns))
+shown
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))

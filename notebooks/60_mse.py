@@ -96,7 +96,7 @@ models
 # %%
 result = estimate(table, method="stepwise", alpha=alpha, ci="profile")
 boot = estimate(table, method="stepwise", alpha=alpha, ci="percentile", n_boot=n_boot, rng=seed)
-print(result.summary())
+print(result.summary(threshold=threshold))  # no table of small cells in published output
 print(f"bootstrap ({n_boot} replicates, model chosen again in each): "
       f"{boot.ci_low:,.0f} to {boot.ci_high:,.0f}")
 (out / "estimate.json").write_text(json.dumps(

@@ -98,3 +98,29 @@ def test_a_province_run_is_kept_apart_from_the_national_run(national, results):
     assert manifest["parameters"]["province"] == "01"
     table = pd.read_csv(tagged / "prevalence_forced_labour.csv", dtype={"district_code": str})
     assert table["district_code"].str.startswith("01").all()
+
+
+def test_printed_outputs_show_no_number_for_a_suppressed_area(national, results):
+    """What a notebook prints is published too: rows of suppressed areas carry no number."""
+    # Pailin's districts have few returns: their rows must be printed blank.
+    run_notebooks(national, results, names=["20_", "40_"], parameters={"province": "24"},
+                  echo=lambda *_: None)
+    hidden: set[str] = set()
+    for table in results.glob("*/*/*.csv"):
+        frame = pd.read_csv(table, dtype=str)
+        if "suppressed" in frame.columns and frame.columns[0] in (
+                "province_code", "district_code", "commune_code", "register_commune"):
+            hidden |= set(frame.loc[frame["suppressed"] == "True", frame.columns[0]])
+    assert hidden, "expected some suppressed areas in a small synthetic register"
+    checked = 0
+    for notebook in results.glob("*/*/notebook.ipynb"):
+        cells = json.loads(notebook.read_text())["cells"]
+        for output in (o for c in cells for o in c.get("outputs", [])):
+            text = output.get("text") or output.get("data", {}).get("text/plain") or ""
+            for line in ("".join(text) if isinstance(text, list) else text).splitlines():
+                words = line.split()
+                if words and words[0] in hidden:
+                    checked += 1
+                    rest = " ".join(words[1:])
+                    assert not any(ch.isdigit() for ch in rest), (notebook.parent.name, line)
+    assert checked > 0

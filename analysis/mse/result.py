@@ -150,8 +150,16 @@ class MSEResult:
             }
         return out
 
-    def summary(self) -> str:
-        """Readable text: the estimate, interval, model, fit statistics and fitted cells."""
+    def summary(self, *, threshold: int | None = None) -> str:
+        """Readable text: the estimate, interval, model, fit statistics and fitted cells.
+
+        With ``threshold`` (for publication), the table of cells is left out and any overlap
+        count below it is shown as ``<threshold``: no small count of people is printed.
+        """
+
+        def count(value: int) -> str:
+            return f"<{threshold}" if threshold and 0 < value < threshold else str(value)
+
         title = f"Multiple systems estimate ({self.method}"
         title += f", p < {self.pthresh:g})" if self.method == "stepwise" else ")"
         ci_name = {
@@ -182,7 +190,8 @@ class MSEResult:
             lines.append(
                 "Stepwise: "
                 + "; ".join(
-                    f"+{s.term} (overlap {s.overlap}, expected {s.expected:.1f}, p={s.pvalue:.2g})"
+                    f"+{s.term} (overlap {count(s.overlap)}, expected {s.expected:.1f}, "
+                    f"p={s.pvalue:.2g})"
                     for s in self.steps
                 )
             )
@@ -192,6 +201,8 @@ class MSEResult:
                 f"selection repeated, {self.boot.n_failed} without an estimate"
             )
         lines.extend(f"Note: {n}" for n in self.notes)
+        if threshold:
+            return "\n".join([title, "=" * len(title), *lines])
         cells = [c for c in self.cells() if c["observed"] is None or c["observed"] > 0 or c["fitted"] >= 0.5]
         width = max(len(c["pattern"]) for c in cells)
         table = [f"{'cell':<{width}}  {'observed':>9}  {'fitted':>11}"]
