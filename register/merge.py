@@ -123,11 +123,14 @@ def _inspect(path: Path, merged: dict[str, str], passphrase: str | None) -> Sour
             source.scope = meta.get("scope", "")
             applied, _ = schema_state(reg.db)
             source.schema_version = applied[-1] if applied else ""
+            source.fingerprint = fingerprint(reg.conn)
+            if merged.get(source.register_id) == source.fingerprint:
+                source.already_merged = True  # unchanged since the last merge: nothing to read
+                return source
             check = reg.conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 source.problem = f"the file is damaged ({check})"
                 return source
-            source.fingerprint = fingerprint(reg.conn)
             source.counts = {t: reg.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                              for t in ("persons", "journeys", "returns")}
     except SchemaVersionError as exc:
@@ -140,8 +143,6 @@ def _inspect(path: Path, merged: dict[str, str], passphrase: str | None) -> Sour
         source.problem = str(exc)
     except (sqlite3.DatabaseError, KeyError) as exc:
         source.problem = f"the file is damaged ({exc})"
-    if not source.problem:
-        source.already_merged = merged.get(source.register_id) == source.fingerprint
     return source
 
 

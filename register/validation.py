@@ -202,7 +202,11 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
             number = raw if numeric else _number(text or "")
         except ValueError:
             return bad("rule.number")
-        if not math.isfinite(number):
+        try:
+            finite = math.isfinite(number)
+        except OverflowError:  # an integer too large for a float
+            finite = False
+        if not finite:
             return bad("rule.number")
         if kind != "money" and number != int(number):
             return bad("rule.whole_number")
