@@ -35,6 +35,7 @@ alpha = 0.05
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
 
 matplotlib.use("Agg")
 from analysis.data import load_selection
@@ -72,6 +73,28 @@ for outcome in ("forced_labour", "trafficking"):
     shown = save_table(smoothed[outcome].to_frame(), out / f"small_area_{outcome}.csv",
                        threshold=threshold)
 shown
+
+# %% [markdown]
+# ## Per 100,000 residents (2019 census)
+# Prevalence among returned migrants says how risky migration is; the rate per resident says
+# how much of a province's population is affected. Recorded migrants only: a lower bound.
+
+# %%
+from analysis.geo import load_population
+
+if not province:
+    population = load_population()["population"]
+    returned = df[df["returned"] == 1]
+    per_resident = pd.DataFrame({
+        "journeys": df.groupby("province_code").size(),
+        "cases": returned.groupby("province_code")["forced_labour"].sum().astype(int),
+    }).reindex(population.index, fill_value=0)
+    per_resident["population"] = population
+    per_resident["journeys_per_100k"] = 1e5 * per_resident["journeys"] / population
+    per_resident["cases_per_100k"] = 1e5 * per_resident["cases"] / population
+    shown = save_table(per_resident, out / "per_100k_residents.csv", threshold=threshold,
+                       counts=["journeys", "cases"])
+    shown
 
 # %% [markdown]
 # ## Maps (suppressed areas hatched)
