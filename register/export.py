@@ -166,7 +166,7 @@ def researcher_rows(reg: Register) -> Iterator[dict[str, Any]]:
         indicators = {name: r[name] for name in ILO_INDICATORS}
         yield {
             "journey_key": keyed(key, "journey:" + r["journey_id"]),
-            "person_key": keyed(key, "person:" + clusters.get(r["person_id"], r["person_id"])),
+            "person_key": keyed(key, "person:" + (clusters.get(r["person_id"]) or r["person_id"])),
             "register_commune": communes.get(r["source_register"], ""),
             "province_code": village[:2], "district_code": village[:4],
             "commune_code": village[:6], "sex": r["sex"], "birth_year": r["birth_year"],

@@ -340,9 +340,9 @@ def _province_names_km(directory: Path) -> dict[str, str]:
     with provinces.open(encoding="utf-8-sig") as fh:
         has_km = "name_km" in fh.readline().strip().split(",")
     if has_km:
-        return dict(_rows(provinces, ("adm1_code", "name_km")))
-    names = dict(_rows(directory / "province_name_crosswalk.csv",
-                       ("adm1_code", "name_km_mef_2025")))
+        return {row[0]: row[1] for row in _rows(provinces, ("adm1_code", "name_km"))}
+    names: dict[str, str] = {row[0]: row[1] for row in _rows(
+        directory / "province_name_crosswalk.csv", ("adm1_code", "name_km_mef_2025"))}
     for code, name in names.items():  # 'រាជធានីភ្នំពេញ' -> 'ភ្នំពេញ': the type is in type_km
         for word in _PROVINCE_TYPES.values():
             if name.startswith(word):

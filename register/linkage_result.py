@@ -71,7 +71,7 @@ def linkage_quality(result: LinkageResult, true_pairs: set[frozenset[str]]) -> d
     found = {frozenset((a, b)) for a, b, _ in result.pairs}
     out: dict[str, float | int] = _prf(found, truth, "")
     records = set(result.clusters) | {r for p in truth for r in p}
-    true_clusters = _components(records, [tuple(p) for p in truth])
+    true_clusters = _components(records, [(a, b) for a, b in map(sorted, truth)])
     found_pairs, true_cluster_pairs = _cluster_pairs(result.clusters), _cluster_pairs(true_clusters)
     out.update(_prf(found_pairs, true_cluster_pairs, "cluster_"))
     found_groups = _groups(result.clusters)

@@ -360,9 +360,9 @@ def relink(conn: sqlite3.Connection, threshold: float | None = None) -> tuple[in
     names = ("record_id", "source", "name", "national_id", "phone", "sex", "birth_year",
              "birth_date", "commune_code", "province_code")
     records = [dict(zip(names, row, strict=True)) for row in cur]
-    kwargs = {} if threshold is None else {"threshold": threshold}
-    result = linkage.link_records(records, **kwargs)
-    probability = {}
+    result = linkage.link_records(
+        records, threshold=linkage.DEFAULT_THRESHOLD if threshold is None else threshold)
+    probability: dict[str, float] = {}
     for left, right, p in result.pairs:
         probability[left] = max(probability.get(left, 0.0), p)
         probability[right] = max(probability.get(right, 0.0), p)

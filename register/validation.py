@@ -16,7 +16,8 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Protocol
 
 from .fields import COUNTRIES, Field, fields_of
@@ -47,7 +48,7 @@ class Problem:
     value: Any
     rule: str
     row: int | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = dc_field(default_factory=dict)
 
     def message(self) -> str:
         return t(self.rule, **self.details)
