@@ -44,7 +44,7 @@ def read_list(path: str | Path) -> list[dict[str, Any]]:
         raise CaptureDataError(f"{Path(path).name} has no record_id column")
     out = []
     for row in rows:
-        record = {c: normalise_text(row.get(c)) for c in LIST_COLUMNS}
+        record: dict[str, Any] = {c: normalise_text(row.get(c)) for c in LIST_COLUMNS}
         record["contact_date"] = normalise_text(row.get("contact_date"))
         if record["birth_year"] is not None:
             try:
@@ -156,13 +156,13 @@ def link_lists(lists: Mapping[str, Sequence[Mapping[str, Any]]], *,
         members.setdefault(result.clusters[record["record_id"]], []).append(record)
     rows_out = []
     for cluster, group in members.items():
-        row: dict[str, Any] = {"person": cluster}
+        person: dict[str, Any] = {"person": cluster}
         for name in lists:
-            row[name] = int(any(r["source"] == name for r in group))
-        row["province_code"] = _most_common([r.get("province_code") for r in group]) or "unknown"
-        row["sex"] = _most_common([r.get("sex") for r in group]) or "unknown"
-        row["age_group"] = _age_group(group)
-        rows_out.append(row)
+            person[name] = int(any(r["source"] == name for r in group))
+        person["province_code"] = _most_common([r.get("province_code") for r in group]) or "unknown"
+        person["sex"] = _most_common([r.get("sex") for r in group]) or "unknown"
+        person["age_group"] = _age_group(group)
+        rows_out.append(person)
     persons = pd.DataFrame(rows_out).set_index("person").sort_index()
     return LinkedLists(persons=persons, lists=tuple(lists), linkage=result)
 
