@@ -112,7 +112,8 @@ def _import_rounds(case, rounds: int, figures: h.Figures, seed: int) -> None:
 
 def test_import_killed_at_random_points_is_all_or_nothing(import_case, figures):
     _import_rounds(import_case, 12, figures, SEED)
-    assert figures.values.get("import_kills", 0) >= 8  # most rounds did kill a live process
+    assert figures.values.get("import_kills", 0) >= 6  # most rounds killed a live process (some
+    # "late" rounds finish first, depending on the machine's speed; those were checked too)
 
 
 @pytest.mark.slow
