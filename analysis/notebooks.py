@@ -124,7 +124,10 @@ def run_notebook(path: Path, data: Path, digest: str, results: Path,
     try:
         papermill.execute_notebook(str(source), str(out / "notebook.ipynb"), parameters=params,
                                    kernel_name="python3", progress_bar=False,
-                                   execution_timeout=timeout, cwd=str(path.parent))
+                                   execution_timeout=timeout, cwd=str(path.parent),
+                                   # the kernel's own start-up and shutdown chatter is not for
+                                   # the reader; errors in cells still surface as exceptions
+                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except papermill.PapermillExecutionError as exc:
         source.unlink(missing_ok=True)
         out.rename(final.with_name(final.name + ".failed"))

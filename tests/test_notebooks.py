@@ -124,3 +124,15 @@ def test_printed_outputs_show_no_number_for_a_suppressed_area(national, results)
                     rest = " ".join(words[1:])
                     assert not any(ch.isdigit() for ch in rest), (notebook.parent.name, line)
     assert checked > 0
+
+
+def test_a_failing_notebook_names_its_cell_and_leaves_no_result(tmp_path):
+    from pathlib import Path
+
+    from analysis.notebooks import NOTEBOOK_DIR, NotebookError, run_notebook
+
+    with pytest.raises(NotebookError, match=r"50_trends.py failed in cell \d+: ExportError"):
+        run_notebook(NOTEBOOK_DIR / "50_trends.py", Path("/nonexistent.parquet"), "0" * 64,
+                     tmp_path)
+    runs = [p.name for p in (tmp_path / "50_trends").iterdir()]
+    assert len(runs) == 1 and runs[0].endswith(".failed")
