@@ -30,7 +30,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Db = Annotated[Path, typer.Option("--db", help="The register file (.db).", dir_okay=False)]
+Db = Annotated[Path | None, typer.Option("--db", help="The register file (.db); asked for when "
+                                         "missing.", dir_okay=False)]
 NoInput = Annotated[bool, typer.Option("--no-input", help="Never prompt; fail if a value is missing.")]
 Clerk = Annotated[str | None, typer.Option("--clerk", envvar="REGISTER_CLERK",
                                            help="Who is entering records (kept in the audit log).")]
@@ -99,11 +100,21 @@ def ask_passphrase(no_input: bool, *, confirm: bool = False, env: str = PASSPHRA
     return typer.prompt(t("cli.passphrase"), hide_input=True, confirmation_prompt=confirm)
 
 
-def _open(db: Path, clerk: str | None = None, no_input: bool = False) -> Any:
+def need(value: Any, option: str, no_input: bool, prompt_key: str) -> Any:
+    """A required option's value: given, else asked for (or, with --no-input, exit code 2)."""
+    if value is not None:
+        return value
+    if no_input:
+        raise fail(t("cli.missing", fields=option), 2)
+    return typer.prompt(t(prompt_key))
+
+
+def _open(db: Path | None, clerk: str | None = None, no_input: bool = False) -> Any:
     """Open a register; an encrypted one asks for its passphrase (or reads REGISTER_PASSPHRASE)."""
     from .db import open_register
     from .errors import EncryptedRegisterError
 
+    db = Path(need(db, "--db", no_input, "cli.ask_file"))
     try:
         return open_register(db, actor=clerk)
     except EncryptedRegisterError:
@@ -175,8 +186,9 @@ def template(
 @handled
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8) or Excel (.xlsx) file.")],
-    kind: Annotated[str, typer.Option(help="departures, returns, referrals, agencies or brokers.")],
-    db: Db,
+    kind: Annotated[str | None, typer.Option(
+        help="departures, returns, referrals, agencies or brokers.")] = None,
+    db: Db = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row, write nothing.")] = False,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet name (default: the first).")] = None,
     clerk: Clerk = None,
@@ -184,6 +196,8 @@ def import_(
 ) -> None:
     """Import many records from a file: all rows or none."""
     from .io import import_file
+
+    kind = need(kind, "--kind", no_input, "cli.ask_kind")
 
     with _open(db, clerk, no_input) as reg:
         report = import_file(reg, file, kind, dry_run=dry_run, sheet=sheet)
@@ -211,8 +225,8 @@ def _show_warnings(warnings: list[tuple[str, str, str]], limit: int = 20) -> Non
 @app.command()
 @handled
 def export(
-    db: Db,
-    out: Annotated[Path, typer.Option("--out", help="The export file: .csv or .db")],
+    db: Db = None,
+    out: Annotated[Path | None, typer.Option("--out", help="The export file: .csv or .db")] = None,
     level: Annotated[str, typer.Option(
         help="detailed, standard (no exact age, dates to the month) or strict (also no commune)."
     )] = "standard",
@@ -222,6 +236,7 @@ def export(
     """Write the researcher export: no names, ID numbers or phones."""
     from .export import QUASI_IDENTIFIERS, export_researcher, generalise, k_anonymity, researcher_rows
 
+    out = Path(need(out, "--out", no_input, "cli.ask_out"))
     with _open(db, None, no_input) as reg:
         rows = export_researcher(reg, out, level=level)
         quasi = tuple(q for q in QUASI_IDENTIFIERS if not (level == "strict" and q == "commune_code"))
@@ -232,14 +247,15 @@ def export(
 
 @app.command()
 @handled
-def check(db: Db, no_input: NoInput = False) -> None:
+def check(db: Db = None, no_input: NoInput = False) -> None:
     """Check the register file: integrity, links, codes, and the audit log's hash chain."""
     from .check import check_register
 
     with _open(db, None, no_input) as reg:
         report = check_register(reg)
+        path = reg.path
     counts = ", ".join(f"{n} {table}" for table, n in report.counts.items())
-    echo(f"{db}: schema {report.schema_version}; {counts}")
+    echo(f"{path}: schema {report.schema_version}; {counts}")
     if report.ok:
         echo(t("cli.check_ok"))
         return
@@ -253,7 +269,7 @@ def check(db: Db, no_input: NoInput = False) -> None:
 @handled
 def list_(
     kind: Annotated[str, typer.Argument(help="departures, persons, returns, referrals, agencies, brokers")],
-    db: Db,
+    db: Db = None,
     limit: int = 50,
     no_input: NoInput = False,
 ) -> None:
@@ -269,7 +285,7 @@ def list_(
 @handled
 def show(
     record_id: Annotated[str, typer.Argument(help="A record id, or its first 6+ characters.")],
-    db: Db,
+    db: Db = None,
     no_input: NoInput = False,
 ) -> None:
     """Show a record with everything that belongs to it."""
@@ -291,7 +307,7 @@ def show(
 @handled
 def search(
     text: Annotated[str, typer.Argument(help="Part of a name, ID number, phone or licence.")],
-    db: Db,
+    db: Db = None,
     no_input: NoInput = False,
 ) -> None:
     """Search persons, agencies and brokers."""
@@ -306,7 +322,7 @@ def search(
 @handled
 def correct(
     record_id: Annotated[str, typer.Argument(help="A record id, or its first 6+ characters.")],
-    db: Db,
+    db: Db = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeatable).")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (kept in the audit log).")] = None,
     clerk: Clerk = None,
@@ -338,13 +354,14 @@ def correct(
 @app.command()
 @handled
 def passphrase(
-    db: Db,
+    db: Db = None,
     decrypt: Annotated[bool, typer.Option("--decrypt", help="Remove the encryption.")] = False,
     no_input: NoInput = False,
 ) -> None:
     """Encrypt a register, change its passphrase, or decrypt it."""
     from .db import change_passphrase, is_encrypted
 
+    db = Path(need(db, "--db", no_input, "cli.ask_file"))
     old = ask_passphrase(no_input) if is_encrypted(db) else None
     new = None
     if not decrypt:

@@ -56,7 +56,11 @@ def _make(name: str, kind: str, help_text: str) -> None:
     specs = fields_of(kind)
 
     @handled
-    def command(db: Path, clerk: str | None = None, no_input: bool = False, **given: Any) -> None:
+    def command(db: Path | None = None, clerk: str | None = None, no_input: bool = False,
+                **given: Any) -> None:
+        from .cli import need
+
+        db = Path(need(db, "--db", no_input, "cli.ask_file"))
         values = {k: v for k, v in given.items() if v is not None}
         missing = [s for s in specs if s.name not in values
                    and (s.required or s.name not in PROMPT_SKIP)]
@@ -80,7 +84,7 @@ def _make(name: str, kind: str, help_text: str) -> None:
         _show_warnings(report.warnings)
 
     params = [
-        inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, annotation=Db),
+        inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, annotation=Db, default=None),
         inspect.Parameter("clerk", inspect.Parameter.KEYWORD_ONLY, annotation=Clerk, default=None),
         inspect.Parameter("no_input", inspect.Parameter.KEYWORD_ONLY, annotation=NoInput,
                           default=False),

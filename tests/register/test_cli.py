@@ -180,3 +180,15 @@ def test_every_command_has_help_and_is_in_the_readme():
         assert result.exit_code == 0, name
         assert group.commands[name].help, name
         assert f"register {name}" in readme, f"'register {name}' is not documented in the README"
+
+
+def test_a_missing_register_file_is_asked_for_or_refused(reg_path):
+    asked = invoke("check", input=f"{reg_path}\n")
+    assert asked.exit_code == 0, asked.output
+    assert "Register file" in asked.output and "intact" in asked.output
+    refused = invoke("check", "--no-input")
+    assert refused.exit_code == 2 and "--db" in refused.output
+    kind = invoke("import", "x.csv", "--db", str(reg_path), "--no-input")
+    assert kind.exit_code == 2 and "--kind" in kind.output
+    saved = invoke("add-agency", "--no-input", "--name", "Acme", "--licence-status", "licensed")
+    assert saved.exit_code == 2 and "--db" in saved.output
