@@ -234,13 +234,11 @@ def export(
     no_input: NoInput = False,
 ) -> None:
     """Write the researcher export: no names, ID numbers or phones."""
-    from .export import QUASI_IDENTIFIERS, export_researcher, generalise, k_anonymity, researcher_rows
+    from .export import export_with_report
 
     out = Path(need(out, "--out", no_input, "cli.ask_out"))
     with _open(db, None, no_input) as reg:
-        rows = export_researcher(reg, out, level=level)
-        quasi = tuple(q for q in QUASI_IDENTIFIERS if not (level == "strict" and q == "commune_code"))
-        report = k_anonymity((generalise(r, level) for r in researcher_rows(reg)), k, quasi)
+        rows, report = export_with_report(reg, out, level=level, k=k)
     echo(t("cli.exported", rows=rows, path=out))
     echo(report.summary())
 

@@ -69,8 +69,7 @@ def run_demo(out: Path, *, seed: int = 7, notebooks: bool = True,
         from analysis.notebooks import run_notebooks
 
         echo("Running the analysis notebooks on the national register ...")
-        results = run_notebooks(national, out / "results", echo=echo, parameters={
-            "register_db": str(national.resolve()),
-            "lists_dir": str((communes / "lists").resolve())})
+        # The runner finds the register and its lists (communes/lists) beside it.
+        results = run_notebooks(national, out / "results", echo=echo)
         summary["results"] = str(results)
     return summary

@@ -134,6 +134,11 @@ def k_anonymity(rows: Iterable[dict[str, Any]], k: int = 5,
     seen: dict[tuple[Any, ...], set[str]] = {}
     for row in rows:
         seen.setdefault(tuple(row[q] for q in quasi), set()).add(row["person_key"])
+    return _k_of_groups(seen, k, quasi)
+
+
+def _k_of_groups(seen: dict[tuple[Any, ...], set[str]], k: int,
+                 quasi: tuple[str, ...]) -> KAnonymity:
     sizes = [len(p) for p in seen.values()]
     return KAnonymity(k=k, smallest=min(sizes, default=0), groups=len(sizes),
                       records_below_k=sum(n for n in sizes if n < k), quasi_identifiers=quasi)
@@ -194,33 +199,45 @@ def export_researcher(reg: Register, out: str | Path, *, level: str = "standard"
     ``level`` generalises quasi-identifiers (see :func:`generalise`). The file is written under
     a temporary name and renamed when complete.
     """
-    generalise({"birth_year": None, "age_at_departure": None, "departure_date": None,
-                "return_date": None}, level if level != "strict" else "standard")
+    return export_with_report(reg, out, level=level)[0]
+
+
+def export_with_report(reg: Register, out: str | Path, *, level: str = "standard",
+                       k: int = 5) -> tuple[int, KAnonymity]:
+    """Write the export and measure its k-anonymity in the same pass over the register."""
+    if level not in LEVELS:
+        raise RegisterError(t("err.export_level", level=level, levels=", ".join(LEVELS)))
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".db", ".sqlite", ".sqlite3"):
         raise RegisterError(t("err.export_suffix", file=out.name))
     if not out.parent.exists():
         raise RegisterError(t("err.no_folder", folder=out.parent))
+    quasi = tuple(q for q in QUASI_IDENTIFIERS if not (level == "strict" and q == "commune_code"))
+    groups: dict[tuple[Any, ...], set[str]] = {}
+    count = 0
+
+    def rows() -> Iterator[list[Any]]:
+        nonlocal count
+        for row in researcher_rows(reg):
+            row = generalise(row, level)
+            groups.setdefault(tuple(row[q] for q in quasi), set()).add(row["person_key"])
+            count += 1
+            yield [row[c] for c in COLUMNS]
+
     tmp = out.with_name(out.name + ".partial")
     tmp.unlink(missing_ok=True)
-    count = 0
     if suffix == ".csv":
         with tmp.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(COLUMNS)
-            for row in researcher_rows(reg):
-                row = generalise(row, level)
-                writer.writerow([safe_cell(row[c]) for c in COLUMNS])
-                count += 1
+            writer.writerows([safe_cell(v) for v in values] for values in rows())
     else:
         conn = sqlite3.connect(tmp)
         with conn:
             conn.execute(f"CREATE TABLE journeys ({', '.join(COLUMNS)})")
-            cols = ", ".join("?" for _ in COLUMNS)
-            rows = ([generalise(row, level)[c] for c in COLUMNS] for row in researcher_rows(reg))
-            conn.executemany(f"INSERT INTO journeys VALUES ({cols})", rows)
-            count = conn.execute("SELECT count(*) FROM journeys").fetchone()[0]
+            marks = ", ".join("?" for _ in COLUMNS)
+            conn.executemany(f"INSERT INTO journeys VALUES ({marks})", rows())
         conn.close()
     tmp.replace(out)
-    return count
+    return count, _k_of_groups(groups, k, quasi)

@@ -47,9 +47,7 @@ def _rows(header: list[str], body: Iterator[list[Any]]) -> Iterator[tuple[int, d
     for number, cells in enumerate(body, start=2):
         if number > MAX_ROWS:
             raise RegisterError(t("import.too_many_rows", limit=MAX_ROWS))
-        if not any(normalise_text(c) for c in cells if not isinstance(c, dt.date)) and not any(
-            isinstance(c, dt.date) for c in cells
-        ):
+        if all(not isinstance(c, dt.date) and normalise_text(c) is None for c in cells):
             continue  # blank line
         extra = cells[len(header):]
         if any(normalise_text(c) for c in extra):

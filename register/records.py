@@ -402,6 +402,3 @@ def add_agency(reg: Register, **values: Any) -> WriteReport:
 def add_broker(reg: Register, **values: Any) -> WriteReport:
     return add_one(reg, "brokers", values)
 
-
-def kinds() -> Sequence[str]:
-    return tuple(_PLANNERS)
