@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -87,7 +88,12 @@ def write_country(
     workers = workers or min(os.cpu_count() or 1, 4)
     parts: list[dict[str, Any]] = []
     args = (country.provinces, seed, scale)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=args) as pool:
+    # Never fork: the caller may hold threads (pandas/pyarrow, BLAS, DuckDB) whose locks a forked
+    # child inherits mid-use; forked workers then crash at random (seen as segfaults in tests).
+    context = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=args,
+                             mp_context=context) as pool:
         futures = [pool.submit(write_commune, c, str(out)) for c in country.communes]
         for done, future in enumerate(futures, start=1):
             parts.append(future.result())

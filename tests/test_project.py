@@ -58,3 +58,26 @@ def test_analysis_facade_is_lazy_and_complete():
     assert out.stdout.strip() == "False"
     for name in analysis.__all__:
         assert callable(getattr(analysis, name)), name
+
+
+def test_worker_pools_never_fork(monkeypatch):
+    """Forking a process that holds threads (pyarrow, BLAS, DuckDB) crashed workers at random
+    (segfaults in the planted-truth fixture): every process pool must start its workers fresh."""
+    import concurrent.futures
+
+    from analysis.mse import _parallel
+
+    assert _parallel._context().get_start_method() in ("forkserver", "spawn")
+    seen = []
+
+    class Spy(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, *args, mp_context=None, **kwargs):
+            seen.append(mp_context.get_start_method() if mp_context else "fork")
+            super().__init__(*args, mp_context=mp_context, **kwargs)
+
+    import register.synth
+
+    monkeypatch.setattr(register.synth, "ProcessPoolExecutor", Spy)
+    with __import__("tempfile").TemporaryDirectory() as folder:
+        register.synth.write_country(["01"], 3, folder, scale=0.001, workers=1)
+    assert seen and all(method in ("forkserver", "spawn") for method in seen)

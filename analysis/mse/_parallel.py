@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -38,9 +37,9 @@ def split(n: int, parts: int) -> list[slice]:
 
 
 def _context() -> Any:
+    # Never fork: a researcher's process holds threads (pandas/pyarrow, BLAS) whose locks a
+    # forked child inherits mid-use, and forked workers then crash at random.
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and sys.version_info < (3, 12):
-        return multiprocessing.get_context("fork")  # cheapest start-up on Linux
     if "forkserver" in methods:
         return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")
