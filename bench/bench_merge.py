@@ -53,7 +53,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.communes
         if folder is None:
-            from register.synth import write_country
+            from synthetic.write import write_country
 
             folder = Path(tmp) / "communes"
             report = write_country(args.provinces, args.seed, folder)

@@ -24,7 +24,7 @@ def main() -> None:
         register = args.register
         if register is None:
             from register.merge import merge
-            from register.synth import write_country
+            from synthetic.write import write_country
 
             folder = Path(tmp) / "communes"
             print(write_country("all", args.seed, folder, scale=args.scale).summary())

@@ -11,7 +11,7 @@ import pytest
 from analysis.data import data_hash, load_export
 from analysis.notebooks import notebook_paths, notebook_version, run_notebooks
 from register.merge import merge
-from register.synth import write_country
+from synthetic.write import write_country
 
 # The north-west cluster planted by the generator and its neighbours, so hotspots have a map.
 PROVINCES = "01,02,06,13,15,17,22,24"

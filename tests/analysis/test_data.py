@@ -7,7 +7,7 @@ import pytest
 
 import register
 from analysis.data import ExportError, data_hash, from_register, load_export
-from register.synth import write_country
+from synthetic.write import write_country
 
 
 @pytest.fixture(scope="module")

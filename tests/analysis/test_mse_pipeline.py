@@ -22,7 +22,7 @@ from analysis.mse.sources import (
     true_pairs_from_truth,
 )
 from register.merge import merge
-from register.synth import write_country
+from synthetic.write import write_country
 
 PROVINCES, SEED, SCALE = "01,02,03,14,17,22,25", 4, 0.05
 

@@ -19,7 +19,7 @@ from analysis.hotspots import find_hotspots
 from analysis.prevalence import estimate_prevalence
 from analysis.risk import fit_risk_model
 from register.merge import merge
-from register.synth import write_country
+from synthetic.write import write_country
 
 SEED, SCALE = 21, 0.02  # about 40,000 journeys nationally
 

@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import register
-from register import cli_add, cli_more  # noqa: F401  (they add their commands to the app)
 from register.cli import app
 from register.fields import fields_of
 from register.io import safe_cell

@@ -22,7 +22,6 @@ import pytest
 from typer.testing import CliRunner
 
 import register
-from register import cli_add, cli_more  # noqa: F401  (they add their commands to the app)
 from register.cli import app
 from register.gazetteer import load_gazetteer
 from register.schema import RECORD_TABLES

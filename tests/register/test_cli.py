@@ -9,7 +9,6 @@ import sys
 from typer.testing import CliRunner
 
 import register
-from register import cli_add, cli_more  # noqa: F401  (they add their commands)
 from register.cli import app
 from tests.conftest import COMMUNE, VILLAGE
 

@@ -6,7 +6,6 @@ import pytest
 from typer.testing import CliRunner
 
 import register
-from register import cli_add, cli_more  # noqa: F401
 from register.cli import app
 from tests.conftest import COMMUNE, TODAY, departure
 

@@ -13,7 +13,7 @@ import pytest
 
 import register
 from register.merge import merge
-from register.synth import write_country
+from synthetic.write import write_country
 
 # Share of planted duplicate pairs found. Measured 0.75 (seed 3): every pair sharing a national ID
 # or a birth date and commune is found; the misses moved to another commune AND lost their ID,

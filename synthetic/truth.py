@@ -144,7 +144,7 @@ def build_truth(plan: NationalPlan, provinces: list[str], parts: Iterable[dict])
             n_by[key][value] = n_by[key].get(value, 0) + 1
     ag = plan.agencies
     return {
-        "generator": "analysis.synthetic",
+        "generator": "synthetic",
         "generator_version": params.GENERATOR_VERSION,
         "seed": plan.seed,
         "scale": plan.scale,

@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.synthetic import agency_status_at, make_country, params, romanize
-from analysis.synthetic.frame import reference_export
-from analysis.synthetic.names import FAMILY, GIVEN_FEMALE, add_typos
-from analysis.synthetic.national import make_plan
-from analysis.synthetic.records import _cached
 from register.errors import UnknownCodeError
 from register.fields import fields_of
 from register.validation import clean_record
+from synthetic import agency_status_at, make_country, params, romanize
+from synthetic.frame import reference_export
+from synthetic.names import FAMILY, GIVEN_FEMALE, add_typos
+from synthetic.national import make_plan
+from synthetic.records import _cached
 
 SEED = 20261125
 

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from analysis.synthetic import make_country, params
-from analysis.synthetic._util import NA
-from analysis.synthetic.exploitation import COERCION, INDICATORS, INVOLUNTARINESS, derive
-from analysis.synthetic.frame import reference_export, risk_design
-from analysis.synthetic.lists import police_ngo_odds_ratio
-from analysis.synthetic.records import _cached
 from register import definitions
+from synthetic import make_country, params
+from synthetic._util import NA
+from synthetic.exploitation import COERCION, INDICATORS, INVOLUNTARINESS, derive
+from synthetic.frame import reference_export, risk_design
+from synthetic.lists import police_ngo_odds_ratio
+from synthetic.records import _cached
 
 SEED = 7
 

@@ -1,7 +1,7 @@
 """``register synth``: synthetic commune registers with a planted truth, for demos and tests.
 
-The records come from :mod:`analysis.synthetic` (numpy; imported only here) and are written
-through the register's own API — the same validation, audit log and warnings as a clerk's
+The records come from the generator of this package (numpy) and are written through the
+register's own API — the same validation, audit log and warnings as a clerk's
 entries. Communes are written in parallel worker processes. Next to the registers:
 ``truth.json`` (what the generator planted) and ``lists/*.csv`` (service lists for multiple
 systems estimation). Everything is synthetic: no real person is in these files.
@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import RegisterError
+import register
+
+from .country import make_country, truth_part
+from .errors import SyntheticError
 
 KINDS = ("agencies", "brokers", "departures", "returns", "referrals")
 _country: Any = None
@@ -40,26 +43,20 @@ class SynthReport:
 
 def _init_worker(provinces: list[str], seed: int, scale: float) -> None:
     global _country
-    from analysis.synthetic import make_country
-
     _country = make_country(provinces, seed=seed, scale=scale)
 
 
 def write_commune(commune: str, out: str) -> dict[str, Any]:
     """Write one commune's register through the API; return its part of the truth."""
-    from analysis.synthetic.country import truth_part
-
-    from . import add_records, init_register
-
     records = _country.commune_records(commune)
     path = Path(out) / f"{commune}.db"
     today = dt.date.today()
     # Synthetic data: no need to survive a power cut, so no flush to disk after each write.
-    with init_register(path, commune=commune, actor="synthetic-generator", durable=False) as reg:
+    with register.init_register(path, commune=commune, actor="synthetic-generator", durable=False) as reg:
         for kind in KINDS:
             rows = getattr(records, kind)
             if rows:
-                add_records(reg, kind, rows, today=today)
+                register.add_records(reg, kind, rows, today=today)
     part = truth_part(records)
     part["journeys"] = len(records.departures)
     return part
@@ -77,13 +74,11 @@ def write_country(
     """Generate every commune register of ``provinces`` (``'all'``: the country) into ``out``."""
     import time
 
-    from analysis.synthetic import make_country
-
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if any(out.glob("*.db")):
-        raise RegisterError(f"{out} already holds registers; choose an empty folder")
+        raise SyntheticError(f"{out} already holds registers; choose an empty folder")
     country = make_country(provinces, seed=seed, scale=scale)
     workers = workers or min(os.cpu_count() or 1, 4)
     parts: list[dict[str, Any]] = []

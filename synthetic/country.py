@@ -66,7 +66,7 @@ class SyntheticCountry:
 
     @property
     def truth(self) -> dict:
-        """The planted truth (JSON-able); see :mod:`analysis.synthetic` for the schema."""
+        """The planted truth (JSON-able); see :mod:`synthetic` for the schema."""
         if self._truth is None:
             self.collect(self.iter_records())
         assert self._truth is not None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from register.demo import run_demo
 from register.errors import RegisterError
+from synthetic.demo import run_demo
 
 
 def test_demo_end_to_end_on_one_province_and_rerun(tmp_path):

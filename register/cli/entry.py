@@ -1,6 +1,6 @@
 """``register add-departure`` and friends, generated from the field declarations.
 
-Each field of ``register.fields`` is an option (``--home-village``, ``--has-passport`` ...). A
+Each field of ``register.model`` is an option (``--home-village``, ``--has-passport`` ...). A
 field not given is asked for at a prompt, which re-asks until the value passes its rule, unless
 ``--no-input`` is set, in which case a missing required field is an error (exit code 2).
 """
@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import Clerk, Db, NoInput, _open, _show_warnings, app, echo, fail, handled
-from .fields import PROMPT_SKIP, Field, fields_of
-from .i18n import t
+from ..fields import PROMPT_SKIP, Field, fields_of
+from ..i18n import t
+from .app import Clerk, Db, NoInput, app, echo, fail, handled, need, open_db, show_warnings
 
 COMMANDS = {
     "add-departure": ("departures", "Record a departure: the person and their journey."),
@@ -30,7 +30,7 @@ _PERSON_FIELDS = ("sex", "home_village", "name", "national_id", "phone", "birth_
 
 def _ask(spec: Field) -> Any:
     """Prompt until the value passes the field's rule (Enter skips an optional field)."""
-    from .validation import clean_value
+    from ..validation import clean_value
 
     label = t(f"field.{spec.name}")
     if spec.choices:
@@ -58,7 +58,6 @@ def _make(name: str, kind: str, help_text: str) -> None:
     @handled
     def command(db: Path | None = None, clerk: str | None = None, no_input: bool = False,
                 **given: Any) -> None:
-        from .cli import need
 
         db = Path(need(db, "--db", no_input, "cli.ask_file"))
         values = {k: v for k, v in given.items() if v is not None}
@@ -75,13 +74,13 @@ def _make(name: str, kind: str, help_text: str) -> None:
                 answer = _ask(spec)
                 if answer is not None:
                     values[spec.name] = answer
-        from .records import add_one
+        from ..records import add_one
 
-        with _open(db, clerk, no_input) as reg:
+        with open_db(db, clerk, no_input) as reg:
             report = add_one(reg, kind, values)
         if report.ids:
             echo(t("cli.saved", what=kind.rstrip("s"), id=report.ids[0]))
-        _show_warnings(report.warnings)
+        show_warnings(report.warnings)
 
     params = [
         inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, annotation=Db, default=None),

@@ -1,6 +1,6 @@
 """Time the synthetic model and write its truth, without writing any register:
 
-    python -m analysis.synthetic --provinces all --seed 1 [--scale 1.0] [--truth truth.json]
+    python -m synthetic --provinces all --seed 1 [--scale 1.0] [--truth truth.json]
 
 Prints the generation time per commune and in total (the register writes are not included).
 """
@@ -15,7 +15,7 @@ from .country import make_country, truth_part
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis.synthetic", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m synthetic", description=__doc__)
     parser.add_argument("--provinces", default="all", help="'all' or codes, e.g. 01,02,17")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", type=float, default=1.0)

@@ -12,23 +12,25 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from .errors import SyntheticError
+
 DEMO_SCALE = 0.03  # about 60,000 journeys nationally: enough returns for the maps to show the cluster
 
 
 def run_demo(out: Path, *, seed: int = 7, notebooks: bool = True,
              echo: Callable[..., None] = print, scale: float = DEMO_SCALE,
              provinces: str = "all") -> dict[str, object]:
-    from . import check_register, export_researcher, open_register
-    from .errors import RegisterError
-    from .merge import merge
-    from .synth import write_country
+    from register import check_register, export_researcher, open_register
+    from register.merge import merge
+
+    from .write import write_country
 
     out = Path(out)
     communes = out / "communes"
     if communes.exists():
         marker = communes / "README.txt"
         if not (marker.exists() and marker.read_text(encoding="utf-8").startswith("SYNTHETIC")):
-            raise RegisterError(f"{communes} exists and is not an earlier demo; choose another "
+            raise SyntheticError(f"{communes} exists and is not an earlier demo; choose another "
                                 f"--out folder")
         shutil.rmtree(communes)  # an earlier demo's synthetic registers
     for stale in (out / "national.db", out / "export.csv"):

@@ -1,0 +1,21 @@
+"""The clerk's script: ``register`` (or ``python -m register``).
+
+A thin shell over the ``register`` API, one module per area; importing this package gives the
+complete application :data:`app` (every command registered):
+
+* :mod:`.app` - the typer application, error handling, prompts and output helpers;
+* :mod:`.admin` - init, check, passphrase, backup, restore, verify-backup;
+* :mod:`.entry` - add-departure, add-return, add-referral, add-agency, add-broker;
+* :mod:`.browse` - lookup, list, show, search;
+* :mod:`.edit` - correct;
+* :mod:`.files` - template, import, export;
+* :mod:`.merging` - merge;
+* :mod:`.research` - synth, demo (need the analysis extra).
+"""
+
+from __future__ import annotations
+
+from . import admin, browse, edit, entry, files, merging, research  # noqa: F401  (commands)
+from .app import app, main
+
+__all__ = ["app", "main"]

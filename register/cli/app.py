@@ -1,0 +1,144 @@
+"""The clerk's script: ``register`` (or ``python -m register``).
+
+A thin shell over the ``register`` API: each command parses options, calls one API function and
+turns the library's named errors into a clear message and a non-zero exit code. Every sentence
+goes through :func:`register.i18n.t`. Heavy libraries are never imported here.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .. import i18n
+from ..errors import RegisterError, ValidationError
+from ..i18n import t
+
+app = typer.Typer(
+    name="register",
+    help="The commune migration register: record departures, returns, referrals, agencies and "
+    "brokers; import, export and check the register file.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+Db = Annotated[Path | None, typer.Option("--db", help="The register file (.db); asked for when "
+                                         "missing.", dir_okay=False)]
+NoInput = Annotated[bool, typer.Option("--no-input", help="Never prompt; fail if a value is missing.")]
+Clerk = Annotated[str | None, typer.Option("--clerk", envvar="REGISTER_CLERK",
+                                           help="Who is entering records (kept in the audit log).")]
+
+
+def echo(message: str = "", err: bool = False) -> None:
+    typer.echo(message, err=err)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    echo(t("cli.error", message=message), err=True)
+    return typer.Exit(code)
+
+
+def show_problems(problems: list[Any]) -> None:
+    for problem in problems:
+        echo(f"  - {problem}", err=True)
+
+
+def handled(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the library's errors into messages and exit codes (never a traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as exc:
+            echo(t("cli.refused", n=len(exc.problems)), err=True)
+            show_problems(exc.problems)
+            raise typer.Exit(1) from None
+        except RegisterError as exc:
+            raise fail(str(exc)) from None
+        except (KeyboardInterrupt, typer.Abort, EOFError):
+            echo("\n" + t("cli.interrupted"), err=True)
+            raise typer.Exit(130) from None
+        except OSError as exc:
+            raise fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": ")) from None
+        except sqlite3.DatabaseError as exc:  # damage past the first page of the file
+            raise fail(t("cli.damaged", error=str(exc))) from None
+
+    return wrapper
+
+
+@app.callback()
+def main_options(
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of messages: en or km.")] = None,
+) -> None:
+    try:
+        i18n.set_language(lang)  # None: REGISTER_LANG or English
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+PASSPHRASE_ENV = "REGISTER_PASSPHRASE"
+
+
+def ask_passphrase(no_input: bool, *, confirm: bool = False, env: str = PASSPHRASE_ENV) -> str:
+    """The passphrase from the environment variable, else asked for (never echoed)."""
+    import os
+
+    value = os.environ.get(env)
+    if value:
+        return value
+    if no_input:
+        raise fail(f"the register is encrypted: set {env} or run without --no-input", 2)
+    return typer.prompt(t("cli.passphrase"), hide_input=True, confirmation_prompt=confirm)
+
+
+def need(value: Any, option: str, no_input: bool, prompt_key: str) -> Any:
+    """A required option's value: given, else asked for (or, with --no-input, exit code 2)."""
+    if value is not None:
+        return value
+    if no_input:
+        raise fail(t("cli.missing", fields=option), 2)
+    return typer.prompt(t(prompt_key))
+
+
+def open_db(db: Path | None, clerk: str | None = None, no_input: bool = False) -> Any:
+    """Open a register; an encrypted one asks for its passphrase (or reads REGISTER_PASSPHRASE)."""
+    from ..db import open_register
+    from ..errors import EncryptedRegisterError
+
+    db = Path(need(db, "--db", no_input, "cli.ask_file"))
+    try:
+        return open_register(db, actor=clerk)
+    except EncryptedRegisterError:
+        return open_register(db, actor=clerk, passphrase=ask_passphrase(no_input))
+
+
+def show_warnings(warnings: list[tuple[str, str, str]], limit: int = 20) -> None:
+    for record_id, code, detail in warnings[:limit]:
+        echo(t("cli.warning", message=f"{record_id[:8]}: " + t(f"warn.{code}", detail=detail)))
+    if len(warnings) > limit:
+        echo(f"... {len(warnings) - limit} more warnings (see 'register show ID').")
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        echo(t("cli.no_results"))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*rows[0].keys())
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    Console(width=200).print(table)
+
+
+def main() -> None:
+    app(prog_name="register")

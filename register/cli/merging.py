@@ -1,0 +1,52 @@
+"""``register merge``: district, province and national registers from commune registers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import NoInput, app, ask_passphrase, echo, handled
+
+
+@app.command()
+@handled
+def merge(
+    inputs: Annotated[list[Path], typer.Argument(help="Commune (or district/province) registers.")],
+    out: Annotated[Path, typer.Option("--out", help="The merged register (created or updated).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, write nothing.")] = False,
+    skip_bad: Annotated[bool, typer.Option(
+        "--skip-bad", help="Merge the good files even if some are refused.")] = False,
+    no_link: Annotated[bool, typer.Option(
+        "--no-link", help="Skip finding the same person in two communes.")] = False,
+    threshold: Annotated[float | None, typer.Option(
+        help="Match probability above which two records are the same person.")] = None,
+    encrypt: Annotated[bool, typer.Option(
+        "--encrypt", help="Encrypt the output (automatic when an input is encrypted).")] = False,
+    no_input: NoInput = False,
+) -> None:
+    """Merge registers into a district, province or national register.
+
+    Encrypted inputs are opened with REGISTER_PASSPHRASE (or a prompt); the output is then
+    encrypted with the same passphrase.
+    """
+    from ..db import is_encrypted
+    from ..merge import apply_merge, plan_merge
+
+    encrypted = any(p.is_file() and is_encrypted(p) for p in [*inputs, out])
+    passphrase = ask_passphrase(no_input) if encrypted or encrypt else None
+    plan = plan_merge(inputs, out, passphrase=passphrase)
+    if dry_run:
+        echo(plan.summary())
+        raise typer.Exit(1 if plan.bad else 0)
+    if plan.bad:
+        echo(plan.summary(), err=True)
+
+    def progress(done: int, total: int, source: object) -> None:
+        if done == total or done % 50 == 0:
+            echo(f"  merged {done}/{total} files", err=True)
+
+    report = apply_merge(plan, skip_bad=skip_bad, link=not no_link, threshold=threshold,
+                         progress=progress)
+    echo(report.summary())
