@@ -116,16 +116,31 @@ def import_file(
 ) -> WriteReport:
     """Import every row of a CSV/Excel file as records of ``kind``, all or nothing.
 
-    Importing the same file into the same register twice adds nothing the second time.
+    Importing the same rows into the same register twice adds nothing the second time, whatever
+    the file (see :func:`content_key`); a row repeated within the file is refused.
     Raises :class:`register.errors.ValidationError` naming each bad row and field.
     """
     fields_of(kind)
     path = Path(path)
     rows = read_rows(path, sheet)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return add_records(reg, kind, [row for _, row in rows], dry_run=dry_run, today=today,
                        numbers=[number for number, _ in rows],
-                       id_seed=f"{reg.register_id}:{digest}")
+                       keys=[content_key(row) for _, row in rows])
+
+
+def content_key(row: dict[str, Any]) -> str:
+    """A key for an imported row made from its content alone (column names and values, blank
+    cells left out, text normalised): the same row gives the same key whatever the file's name,
+    its order of rows or columns, or the date it was downloaded."""
+    cells = sorted((name, _key_text(value)) for name, value in row.items()
+                   if name and _key_text(value))
+    return "content:" + hashlib.sha256(repr(cells).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _key_text(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return normalise_text(value) or ""
 
 
 def safe_cell(value: Any) -> Any:

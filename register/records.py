@@ -292,7 +292,7 @@ def add_records(
     today: dt.date | None = None,
     first_row: int = 1,
     numbers: Sequence[int] | None = None,
-    id_seed: str | None = None,
+    keys: Sequence[str] | None = None,
 ) -> WriteReport:
     """Check and add many records of one kind, all or nothing.
 
@@ -304,9 +304,12 @@ def add_records(
         Check everything against the register, write nothing, and return every problem found.
     first_row, numbers
         Number of the first row, for messages; or each row's own number (its line in a file).
-    id_seed
-        When given (an import of a file), rows without an id get one derived from this seed and
-        their row number, so that importing the same file twice adds nothing the second time.
+    keys
+        A stable key for each row from its source (an import: a hash of the row's content, or a
+        phone form's submission id). Rows without an id get one derived from the register and
+        their key, so the same row imported again - from the same file, a re-downloaded export
+        or a file in another order - adds nothing; two rows of one batch with the same key are
+        refused (the same record twice).
 
     Raises
     ------
@@ -320,11 +323,11 @@ def add_records(
         fields_of(kind)  # raises a RegisterError naming the known kinds
     assert planner is not None
     if dry_run:
-        return _plan(reg, kind, planner, rows, True, today, first_row, numbers, id_seed)[0]
+        return _plan(reg, kind, planner, rows, True, today, first_row, numbers, keys)[0]
     # Checks against the register and the write happen in one transaction, so a second clerk
     # writing at the same moment cannot slip the same ids or a second return in between.
     with reg.write():
-        report, batch = _plan(reg, kind, planner, rows, False, today, first_row, numbers, id_seed)
+        report, batch = _plan(reg, kind, planner, rows, False, today, first_row, numbers, keys)
         if report.problems:
             raise ValidationError(report.problems)
         if batch.tables:
@@ -334,19 +337,27 @@ def add_records(
 
 def _plan(reg: Register, kind: str, planner: Any, rows: Iterable[Mapping[str, Any]],
           dry_run: bool, today: dt.date | None, first_row: int, numbers: Sequence[int] | None,
-          id_seed: str | None) -> tuple[WriteReport, _Batch]:
+          keys: Sequence[str] | None) -> tuple[WriteReport, _Batch]:
     report = WriteReport(kind=kind, dry_run=dry_run)
     batch = _Batch(reg)
     stamp = {"source_register": reg.register_id, "recorded_at": now()}
     id_field = "journey_id" if kind == "departures" else "id"
+    first_with_key: dict[str, int] = {}
     for index, raw in enumerate(rows):
         number = numbers[index] if numbers is not None else first_row + index
         report.rows += 1
         rec, problems = clean_record(kind, raw, today=today)
-        if id_seed is not None and not rec.get(id_field):
-            rec[id_field] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{id_seed}#{kind}#{number}"))
+        if keys is not None:
+            key = keys[index]
+            if key in first_with_key:
+                problems.append(Problem("", None, "rule.repeated_row",
+                                        details={"first": first_with_key[key]}))
+            first_with_key.setdefault(key, number)
+            seed = f"{reg.register_id}#{kind}#{key}"
+            if not rec.get(id_field):
+                rec[id_field] = str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
             if kind == "departures" and not rec.get("person_id"):
-                rec["person_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{id_seed}#person#{number}"))
+                rec["person_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, seed + "#person"))
         if not planner(batch, rec, problems, report.ids, stamp) and not problems:
             report.already_present += 1
         report.problems.extend(p.at_row(number) for p in problems)

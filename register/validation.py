@@ -58,6 +58,8 @@ class Problem:
         if len(shown) > 40:
             shown = shown[:37] + "..."
         where = t("problem.row", row=self.row) if self.row is not None else ""
+        if not self.field:  # a rule about the whole record
+            return t("problem.record", where=where, rule=self.message())
         return t("problem", where=where, field=self.field, value=shown, rule=self.message())
 
     def at_row(self, row: int) -> Problem:

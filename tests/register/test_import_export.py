@@ -32,8 +32,8 @@ def test_template_lists_every_field_of_the_kind():
 
 
 def test_import_with_bad_rows_names_each_and_changes_nothing(reg, tmp_path):
-    rows = [departure(), departure(sex="woman"), departure(), departure(departure_date="31/31/2024",
-                                                                        home_village="123")]
+    rows = [departure(), departure(sex="woman"), departure(name="Chan Thida"),
+            departure(departure_date="31/31/2024", home_village="123")]
     path = write_csv(tmp_path / "in.csv", rows)
     before = reg.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     with pytest.raises(ValidationError) as caught:
@@ -179,3 +179,26 @@ def test_k_anonymity_reports_the_smallest_group():
     report = k_anonymity(rows, k=5, quasi=("sex", "age_band"))
     assert (report.smallest, report.groups, report.records_below_k) == (3, 2, 3)
     assert "smallest group 3" in report.summary()
+
+
+def test_a_row_repeated_in_a_file_is_refused_and_named(reg, tmp_path):
+    # Same name, national ID and journey twice: one person, not two (found by the clerk issue).
+    path = write_csv(tmp_path / "in.csv", [departure(), departure(name="Chan Thida"), departure()])
+    with pytest.raises(ValidationError) as caught:
+        register.import_file(reg, path, "departures", today=TODAY)
+    assert [(p.row, p.rule) for p in caught.value.problems] == [(4, "rule.repeated_row")]
+    assert "row 4, the same record as row 2" in str(caught.value)
+    assert reg.conn.execute("SELECT count(*) FROM persons").fetchone()[0] == 0
+
+
+def test_the_same_rows_in_another_file_or_order_import_once(reg, tmp_path):
+    rows = [departure(), departure(name="Chan Thida", national_id="987654321")]
+    first = register.import_file(reg, write_csv(tmp_path / "a.csv", rows), "departures",
+                                 today=TODAY)
+    assert first.written["journeys"] == 2
+    # re-downloaded under another name, rows in the other order, one row added
+    again = rows[::-1] + [departure(name="Keo Sokha", national_id="555666777")]
+    second = register.import_file(reg, write_csv(tmp_path / "b.csv", again), "departures",
+                                  today=TODAY)
+    assert second.already_present == 2 and second.written["journeys"] == 1
+    assert reg.conn.execute("SELECT count(*) FROM journeys").fetchone()[0] == 3
