@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from register.model import MODEL
+
 __all__ = [
     "AnalysisError",
     "EmptyDataError",
@@ -31,10 +33,9 @@ __all__ = [
 #: Outcomes defined in the researcher export (Int64 0/1, NA when not returned or not asked).
 OUTCOMES = ("forced_labour", "trafficking")
 
-#: Columns that belong to the identifying tables and must never reach the analysis package.
-IDENTIFYING_COLUMNS = frozenset(
-    {"name", "national_id", "phone", "alias", "birth_date", "home_village", "destination_place"}
-)
+#: Fields that never leave the register (the data model's ``sensitive`` fields: names, ID
+#: numbers, phones, free text, exact birth date, village); the analysis never reads them.
+IDENTIFYING_COLUMNS = frozenset(MODEL.sensitive)
 
 
 class AnalysisError(Exception):

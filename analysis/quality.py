@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from register.fields import ILO_INDICATORS
+from register.vocabulary import ILO_INDICATORS
 
 JOURNEY_FIELDS = ("sex", "birth_year", "sector", "n_brokers", "has_passport", "has_visa",
                   "has_work_permit", "has_border_pass", "contract_seen", "fee_usd", "debt_usd")

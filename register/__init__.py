@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .check import CheckReport, check_register
+from .correct import correct
 from .db import Register, change_passphrase, create_register, open_register, schema_version
 from .errors import (
     EncryptedRegisterError,
@@ -27,7 +28,7 @@ from .errors import (
 from .export import export_researcher, researcher_rows
 from .i18n import t
 from .io import import_file, read_rows, template
-from .query import correct, details, find, list_records, search
+from .query import details, find, list_records, search
 from .records import (
     WriteReport,
     add_agency,

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .model import MODEL
 from .schema import RECORD_TABLES
 
 _COLUMNS = "seq, at, actor, action, table_name, record_id, before, after, reason"
@@ -80,7 +81,7 @@ class Finding:
 
 
 def _key(table: str) -> str:
-    return "person_id" if table == "person_identity" else "id"
+    return MODEL.key_of(table)
 
 
 def verify(conn: sqlite3.Connection, *, local_register: str | None = None) -> list[Finding]:
@@ -110,9 +111,10 @@ def verify(conn: sqlite3.Connection, *, local_register: str | None = None) -> li
         names = [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
         if local_register is None:
             cur = conn.execute(f"SELECT * FROM {table}")
-        elif table == "person_identity":
-            cur = conn.execute("SELECT i.* FROM person_identity i JOIN persons p "
-                               "ON p.id = i.person_id WHERE p.source_register = ?",
+        elif MODEL.table(table).owner:  # an owned record belongs where its owner was entered
+            owner = MODEL.table(table).owner
+            cur = conn.execute(f"SELECT i.* FROM {table} i JOIN {owner} p "
+                               f"ON p.id = i.{key} WHERE p.source_register = ?",
                                (local_register,))
         else:
             cur = conn.execute(f"SELECT * FROM {table} WHERE source_register = ?",

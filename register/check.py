@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import audit
+from . import audit, rules
 from .db import Register, schema_version
+from .i18n import t
 
 
 @dataclass
@@ -25,7 +26,7 @@ COUNTED = ("persons", "journeys", "returns", "referrals", "agencies", "brokers",
 
 
 def check_register(reg: Register) -> CheckReport:
-    """SQLite integrity, foreign keys, gazetteer codes, and the audit log's hash chain.
+    """SQLite integrity, foreign keys, gazetteer codes, the rule book, and the audit log.
 
     A file too damaged to read is reported as such (restore the last backup), not raised.
     """
@@ -35,7 +36,7 @@ def check_register(reg: Register) -> CheckReport:
         return _check(reg)
     except sqlite3.DatabaseError as exc:
         return CheckReport(schema_version="?", counts={},
-                           problems=[f"the file is damaged ({exc}); restore the last backup"])
+                           problems=[t("check.damaged", error=exc)])
 
 
 def _check(reg: Register) -> CheckReport:
@@ -48,17 +49,20 @@ def _check(reg: Register) -> CheckReport:
     )
     result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
     if result != ["ok"]:
-        report.problems += [f"SQLite integrity: {r}" for r in result[:20]]
+        report.problems += [t("check.sqlite", detail=r) for r in result[:20]]
     for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchall()[:20]:
-        report.problems.append(f"{table} row {rowid} points to a missing {parent} record")
+        report.problems.append(t("check.missing_link", table=table, row=rowid, parent=parent))
     gazetteer = load_gazetteer()
     for (village,) in conn.execute("SELECT DISTINCT home_village FROM persons"):
         if not gazetteer.exists(village, "village"):
-            report.problems.append(f"village code {village} is not in the gazetteer")
+            report.problems.append(t("check.village", code=village))
     meta = reg.meta()
     for key in ("register_id", "level", "created_at"):
         if key not in meta:
-            report.problems.append(f"register metadata lacks {key}")
+            report.problems.append(t("check.meta", key=key))
+    for breach in rules.breaches(conn):
+        report.problems.append(t("check.breach", table=t(f"table.{breach.table}"),
+                                 record=breach.record_id[:8], problem=str(breach.problem)))
     local = reg.register_id if reg.level != "commune" else None
     report.audit_findings = audit.verify(conn, local_register=local)
     return report

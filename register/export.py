@@ -1,9 +1,14 @@
 """The researcher export: one row per journey, and nothing that identifies a person.
 
-No name, national ID, phone, free text, broker or exact village leaves through this export.
+This is the one researcher export: ``register export``, the analysis package (notebooks) and the
+synthetic generator's reference all build their rows with :func:`export_row`. Its columns
+(:data:`COLUMNS`) are the data model's exported fields plus a few derived ones (pseudonymous
+keys, area codes, age, agency status at departure, outcomes); no field the model marks
+``sensitive`` (names, ID numbers, phones, free text, exact birth date, village) ever leaves.
 Persons appear under a pseudonymous key, an HMAC-SHA256 of their id under a secret key that is
 kept in the register and never exported; the same person linked across communes (see
-``register.merge``) has one key, and their duplicate journeys are exported once.
+``register.merge``) has one key, and their duplicate journeys are exported once. Voided records
+are left out.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,36 +26,105 @@ from typing import Any
 from . import definitions
 from .db import Register
 from .errors import RegisterError
-from .fields import ILO_INDICATORS
 from .i18n import t
 from .io import safe_cell
+from .model import MODEL, Field
+from .validation import age_at
 
+LEVELS = ("detailed", "standard", "strict")
 AGE_BANDS = ((0, 17, "<18"), (18, 24, "18-24"), (25, 34, "25-34"), (35, 44, "35-44"),
              (45, 200, "45+"))
-COLUMNS = (
-    "journey_key", "person_key", "register_commune", "province_code", "district_code",
-    "commune_code", "sex", "birth_year", "age_at_departure", "age_band", "departure_date",
-    "departure_year", "destination_country", "sector", "channel", "agency_status", "n_brokers",
-    "has_passport", "has_visa", "has_work_permit", "has_border_pass", "contract_seen", "fee_usd",
-    "debt_usd", "returned", "return_date", "return_year", "return_mode", *ILO_INDICATORS,
-    "exploitation_type", "forced_labour", "trafficking", "referred",
-)
-# Fields that must never appear in an export (checked by the tests).
-IDENTIFYING = ("name", "national_id", "phone", "alias", "destination_place", "job_promised",
-               "job_done", "organisation", "home_village", "birth_date")
 
-_QUERY = f"""
-SELECT j.id AS journey_id, p.id AS person_id, j.source_register, p.sex, p.birth_date,
-       p.birth_year, p.home_village, j.departure_date, j.destination_country, j.sector,
-       j.channel, j.agency_id, a.licence_status, a.licence_expiry, j.n_brokers, j.has_passport,
-       j.has_visa, j.has_work_permit, j.has_border_pass, j.contract_seen, j.fee_usd, j.debt_usd,
-       r.id AS return_id, r.return_date, r.return_mode, r.exploitation_type,
-       {", ".join("r." + name for name in ILO_INDICATORS)},
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of the researcher export.
+
+    ``type``: text, int or float. ``quasi``: a quasi-identifier. ``standard``/``strict``: what
+    that export level does to it - ``None`` keeps it, ``"drop"`` blanks it, ``"month"`` cuts a
+    date to its month. ``source``: the model field it copies, if any.
+    """
+
+    name: str
+    type: str = "text"
+    quasi: bool = False
+    standard: str | None = None
+    strict: str | None = None
+    source: str | None = None
+
+
+def _of(spec: Field) -> Column:
+    kind = {"bool": "int", "int": "int", "year": "int", "money": "float"}.get(spec.kind, "text")
+    standard = "drop" if spec.kind == "year" and spec.quasi else None
+    return Column(spec.name, kind, spec.quasi, standard, standard, source=spec.name)
+
+
+def _exported(table: str) -> tuple[Column, ...]:
+    return tuple(_of(f) for f in MODEL.table(table).fields if f.export)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("journey_key"),
+    Column("person_key"),
+    Column("register_commune", quasi=True, strict="drop"),
+    Column("province_code", quasi=True),
+    Column("district_code", quasi=True),
+    Column("commune_code", quasi=True, strict="drop"),
+    *_exported("persons"),
+    Column("age_at_departure", "int", quasi=True, standard="drop", strict="drop"),
+    Column("age_band", quasi=True),
+    Column("departure_date", quasi=True, standard="month", strict="month"),
+    Column("departure_year", "int", quasi=True),
+    *_exported("journeys"),
+    Column("agency_status"),
+    Column("returned", "int"),
+    Column("return_date", quasi=True, standard="month", strict="month"),
+    Column("return_year", "int", quasi=True),
+    *_exported("returns"),
+    Column("forced_labour", "int"),
+    Column("trafficking", "int"),
+    Column("referred", "int"),
+)
+COLUMN_NAMES = tuple(c.name for c in COLUMNS)
+QUASI_IDENTIFIERS = tuple(c.name for c in COLUMNS if c.quasi)
+# Fields that must never appear in an export (from the model; the tests check every export).
+SENSITIVE = MODEL.sensitive
+_INDICATORS = tuple(c.name for c in _exported("returns") if c.name.startswith("ind_"))
+
+
+def _select(conn: sqlite3.Connection | None) -> str:
+    """The query behind the export, generated from the model (columns an older register lacks
+    are read as NULL); voided records and their journeys are left out."""
+    def present(table: str) -> set[str]:
+        if conn is None:
+            return set(MODEL.columns(table))
+        return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+
+    def cols(alias: str, table: str) -> list[str]:
+        have = present(table)
+        return [f"{alias}.{c.name}" if c.name in have else f"NULL AS {c.name}"
+                for c in _exported(table)]
+
+    voided = conn is None or bool(conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'voided'").fetchone())
+    not_void = ("NOT EXISTS (SELECT 1 FROM voided v WHERE v.table_name = '{t}' "
+                "AND v.record_id = {a}.id)")
+    where = (f"WHERE {not_void.format(t='journeys', a='j')} "
+             f"AND {not_void.format(t='persons', a='p')}") if voided else ""
+    return_join = f" AND {not_void.format(t='returns', a='r')}" if voided else ""
+    return f"""
+SELECT j.id AS journey_id, p.id AS person_id, j.source_register, p.birth_date, p.home_village,
+       {", ".join(cols("p", "persons"))},
+       j.departure_date, j.agency_id, a.licence_status, a.licence_expiry,
+       {", ".join(cols("j", "journeys"))},
+       r.id AS return_id, r.return_date,
+       {", ".join(cols("r", "returns"))},
        EXISTS (SELECT 1 FROM referrals f WHERE f.person_id = p.id) AS referred
 FROM journeys j
 JOIN persons p ON p.id = j.person_id
 LEFT JOIN agencies a ON a.id = j.agency_id
-LEFT JOIN returns r ON r.journey_id = j.id
+LEFT JOIN returns r ON r.journey_id = j.id{return_join}
+{where}
 """
 
 
@@ -77,6 +151,55 @@ def age_band(age: int | None) -> str | None:
     return next((label for low, high, label in AGE_BANDS if low <= age <= high), None)
 
 
+def export_row(r: Mapping[str, Any], pseudonym: Callable[[str, str], str],
+               register_commune: str = "") -> dict[str, Any]:
+    """One export row from a journey joined with its person, agency and return (the fields of
+    :func:`_select`), in full detail. ``pseudonym(kind, id)`` makes the keys."""
+    village = r["home_village"]
+    age = age_at(r["birth_date"], r["birth_year"], r["departure_date"])
+    if age is not None and age < 0:  # a birth after the departure: edited outside the program
+        age = None
+    status = "none"
+    if r["agency_id"]:
+        status = definitions.agency_status_at(r["licence_status"], r["licence_expiry"],
+                                              r["departure_date"])
+    returned = r["return_id"] is not None
+    row = {name: r.get(name) for name in COLUMN_NAMES}
+    row.update(
+        journey_key=pseudonym("journey", r["journey_id"]),
+        person_key=pseudonym("person", r["person_id"]),
+        register_commune=register_commune, province_code=village[:2],
+        district_code=village[:4], commune_code=village[:6], age_at_departure=age,
+        age_band=age_band(age), departure_year=int(r["departure_date"][:4]),
+        agency_status=status, returned=int(returned),
+        return_year=int(r["return_date"][:4]) if r["return_date"] else None,
+        referred=int(r["referred"]),
+    )
+    if returned:
+        row["forced_labour"], row["trafficking"] = definitions.outcomes(r, age)
+    return row
+
+
+def generalise(row: dict[str, Any], level: str) -> dict[str, Any]:
+    """Coarsen quasi-identifiers of an export row for an export level.
+
+    ``detailed``: nothing removed beyond the sensitive fields (for the secure environment).
+    ``standard`` (default): no birth year or exact age (the age band stays), dates to the month.
+    ``strict``: as standard, and the home commune dropped (the district stays).
+    """
+    if level not in LEVELS:
+        raise RegisterError(t("err.export_level", level=level, levels=", ".join(LEVELS)))
+    if level == "detailed":
+        return row
+    for column in COLUMNS:
+        action = column.standard if level == "standard" else column.strict
+        if action == "drop":
+            row[column.name] = None
+        elif action == "month" and row[column.name]:
+            row[column.name] = row[column.name][:7]
+    return row
+
+
 def _links(conn: sqlite3.Connection) -> tuple[dict[str, str], set[str]]:
     """Person cluster ids and duplicate journeys, where a merge has linked records."""
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -87,29 +210,28 @@ def _links(conn: sqlite3.Connection) -> tuple[dict[str, str], set[str]]:
     return clusters, duplicates
 
 
-LEVELS = ("detailed", "standard", "strict")
-# Quasi-identifiers: fields that, combined, could single a person out to someone who knows them.
-QUASI_IDENTIFIERS = ("sex", "age_band", "commune_code", "departure_year", "destination_country")
-
-
-def generalise(row: dict[str, Any], level: str) -> dict[str, Any]:
-    """Coarsen quasi-identifiers of an export row.
-
-    ``detailed``: nothing removed beyond the identifying fields (for the secure environment).
-    ``standard`` (default): no birth year or exact age (the age band stays), dates to the month.
-    ``strict``: as standard, and the home commune dropped (the district stays).
-    """
+def researcher_rows(reg: Register, level: str = "detailed") -> Iterator[dict[str, Any]]:
+    """Yield the export rows of a register (see :data:`COLUMNS`) at an export level."""
     if level not in LEVELS:
         raise RegisterError(t("err.export_level", level=level, levels=", ".join(LEVELS)))
-    if level == "detailed":
-        return row
-    row["birth_year"] = row["age_at_departure"] = None
-    for name in ("departure_date", "return_date"):
-        if row[name]:
-            row[name] = row[name][:7]
-    if level == "strict":
-        row["commune_code"] = row["register_commune"] = None
-    return row
+    key = pseudonym_key(reg)
+    communes = dict(reg.conn.execute("SELECT register_id, commune_code FROM merged_sources"))
+    communes.setdefault(reg.register_id, reg.commune_code or "")
+    clusters, duplicates = _links(reg.conn)
+
+    def pseudonym(kind: str, record_id: str) -> str:
+        if kind == "person":
+            record_id = clusters.get(record_id) or record_id
+        return keyed(key, f"{kind}:{record_id}")
+
+    cur = reg.conn.execute(_select(reg.conn))
+    names = [d[0] for d in cur.description]
+    for values in cur:
+        r = dict(zip(names, values, strict=True))
+        if r["journey_id"] in duplicates:
+            continue
+        row = export_row(r, pseudonym, communes.get(r["source_register"], ""))
+        yield generalise(row, level)
 
 
 @dataclass(frozen=True)
@@ -123,74 +245,19 @@ class KAnonymity:
     quasi_identifiers: tuple[str, ...]
 
     def summary(self) -> str:
-        return (f"k-anonymity over {', '.join(self.quasi_identifiers)}: smallest group "
-                f"{self.smallest}; {self.records_below_k} records in groups smaller than "
-                f"{self.k} (of {self.groups} groups)")
+        return t("export.k_anonymity", quasi=", ".join(self.quasi_identifiers),
+                 smallest=self.smallest, below=self.records_below_k, k=self.k, groups=self.groups)
 
 
-def k_anonymity(rows: Iterable[dict[str, Any]], k: int = 5,
+def k_anonymity(rows: Iterable[Mapping[str, Any]], k: int = 5,
                 quasi: tuple[str, ...] = QUASI_IDENTIFIERS) -> KAnonymity:
-    """How many records share each combination of quasi-identifiers (counting persons once)."""
+    """How many persons share each combination of quasi-identifiers."""
     seen: dict[tuple[Any, ...], set[str]] = {}
     for row in rows:
         seen.setdefault(tuple(row[q] for q in quasi), set()).add(row["person_key"])
-    return _k_of_groups(seen, k, quasi)
-
-
-def _k_of_groups(seen: dict[tuple[Any, ...], set[str]], k: int,
-                 quasi: tuple[str, ...]) -> KAnonymity:
     sizes = [len(p) for p in seen.values()]
     return KAnonymity(k=k, smallest=min(sizes, default=0), groups=len(sizes),
                       records_below_k=sum(n for n in sizes if n < k), quasi_identifiers=quasi)
-
-
-def researcher_rows(reg: Register) -> Iterator[dict[str, Any]]:
-    """Yield the export rows of a register (see :data:`COLUMNS`), in full detail."""
-    from .validation import age_at
-
-    key = pseudonym_key(reg)
-    communes = dict(reg.conn.execute(
-        "SELECT register_id, commune_code FROM merged_sources"))
-    communes.setdefault(reg.register_id, reg.commune_code or "")
-    clusters, duplicates = _links(reg.conn)
-    cur = reg.conn.execute(_QUERY)
-    names = [d[0] for d in cur.description]
-    for values in cur:
-        r = dict(zip(names, values, strict=True))
-        if r["journey_id"] in duplicates:
-            continue
-        village = r["home_village"]
-        age = age_at(r["birth_date"], r["birth_year"], r["departure_date"])
-        if age is not None and age < 0:  # a birth after the departure: edited outside the program
-            age = None
-        status = "none"
-        if r["agency_id"]:
-            status = definitions.agency_status_at(r["licence_status"], r["licence_expiry"],
-                                                  r["departure_date"])
-        returned = r["return_id"] is not None
-        indicators = {name: r[name] for name in ILO_INDICATORS}
-        yield {
-            "journey_key": keyed(key, "journey:" + r["journey_id"]),
-            "person_key": keyed(key, "person:" + (clusters.get(r["person_id"]) or r["person_id"])),
-            "register_commune": communes.get(r["source_register"], ""),
-            "province_code": village[:2], "district_code": village[:4],
-            "commune_code": village[:6], "sex": r["sex"], "birth_year": r["birth_year"],
-            "age_at_departure": age, "age_band": age_band(age),
-            "departure_date": r["departure_date"], "departure_year": int(r["departure_date"][:4]),
-            "destination_country": r["destination_country"], "sector": r["sector"],
-            "channel": r["channel"], "agency_status": status, "n_brokers": r["n_brokers"],
-            "has_passport": r["has_passport"], "has_visa": r["has_visa"],
-            "has_work_permit": r["has_work_permit"], "has_border_pass": r["has_border_pass"],
-            "contract_seen": r["contract_seen"], "fee_usd": r["fee_usd"],
-            "debt_usd": r["debt_usd"], "returned": int(returned),
-            "return_date": r["return_date"],
-            "return_year": int(r["return_date"][:4]) if r["return_date"] else None,
-            "return_mode": r["return_mode"], **indicators,
-            "exploitation_type": r["exploitation_type"],
-            "forced_labour": definitions.forced_labour(r) if returned else None,
-            "trafficking": definitions.trafficking(r) if returned else None,
-            "referred": int(r["referred"]),
-        }
 
 
 def export_researcher(reg: Register, out: str | Path, *, level: str = "standard") -> int:
@@ -204,7 +271,7 @@ def export_researcher(reg: Register, out: str | Path, *, level: str = "standard"
 
 def export_with_report(reg: Register, out: str | Path, *, level: str = "standard",
                        k: int = 5) -> tuple[int, KAnonymity]:
-    """Write the export and measure its k-anonymity in the same pass over the register."""
+    """Write the export and measure its k-anonymity over the rows written."""
     if level not in LEVELS:
         raise RegisterError(t("err.export_level", level=level, levels=", ".join(LEVELS)))
     out = Path(out)
@@ -213,31 +280,27 @@ def export_with_report(reg: Register, out: str | Path, *, level: str = "standard
         raise RegisterError(t("err.export_suffix", file=out.name))
     if not out.parent.exists():
         raise RegisterError(t("err.no_folder", folder=out.parent))
-    quasi = tuple(q for q in QUASI_IDENTIFIERS if not (level == "strict" and q == "commune_code"))
-    groups: dict[tuple[Any, ...], set[str]] = {}
-    count = 0
+    written: list[dict[str, Any]] = []
 
     def rows() -> Iterator[list[Any]]:
-        nonlocal count
-        for row in researcher_rows(reg):
-            row = generalise(row, level)
-            groups.setdefault(tuple(row[q] for q in quasi), set()).add(row["person_key"])
-            count += 1
-            yield [row[c] for c in COLUMNS]
+        for row in researcher_rows(reg, level):
+            written.append({q: row[q] for q in (*QUASI_IDENTIFIERS, "person_key")})
+            yield [row[c] for c in COLUMN_NAMES]
 
     tmp = out.with_name(out.name + ".partial")
     tmp.unlink(missing_ok=True)
     if suffix == ".csv":
         with tmp.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(COLUMNS)
+            writer.writerow(COLUMN_NAMES)
             writer.writerows([safe_cell(v) for v in values] for values in rows())
     else:
         conn = sqlite3.connect(tmp)
         with conn:
-            conn.execute(f"CREATE TABLE journeys ({', '.join(COLUMNS)})")
-            marks = ", ".join("?" for _ in COLUMNS)
+            conn.execute(f"CREATE TABLE journeys ({', '.join(COLUMN_NAMES)})")
+            marks = ", ".join("?" for _ in COLUMN_NAMES)
             conn.executemany(f"INSERT INTO journeys VALUES ({marks})", rows())
         conn.close()
     tmp.replace(out)
-    return count, _k_of_groups(groups, k, quasi)
+    present = tuple(q for q in QUASI_IDENTIFIERS if any(r[q] is not None for r in written))
+    return len(written), k_anonymity(written, k, present)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,8 @@ from typing import Any
 
 from .db import Register
 from .errors import RegisterError
-from .fields import fields_of
 from .i18n import t
+from .model import fields_of
 from .records import WriteReport, add_records
 from .validation import normalise_text
 
@@ -117,7 +116,7 @@ def import_file(
     """Import every row of a CSV/Excel file as records of ``kind``, all or nothing.
 
     Importing the same rows into the same register twice adds nothing the second time, whatever
-    the file (see :func:`content_key`); a row repeated within the file is refused.
+    the file or the order of its rows; a row repeated within the file is refused.
     Raises :class:`register.errors.ValidationError` naming each bad row and field.
     """
     fields_of(kind)
@@ -125,22 +124,7 @@ def import_file(
     rows = read_rows(path, sheet)
     return add_records(reg, kind, [row for _, row in rows], dry_run=dry_run, today=today,
                        numbers=[number for number, _ in rows],
-                       keys=[content_key(row) for _, row in rows])
-
-
-def content_key(row: dict[str, Any]) -> str:
-    """A key for an imported row made from its content alone (column names and values, blank
-    cells left out, text normalised): the same row gives the same key whatever the file's name,
-    its order of rows or columns, or the date it was downloaded."""
-    cells = sorted((name, _key_text(value)) for name, value in row.items()
-                   if name and _key_text(value))
-    return "content:" + hashlib.sha256(repr(cells).encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _key_text(value: Any) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return normalise_text(value) or ""
+                       keys="content")
 
 
 def safe_cell(value: Any) -> Any:

@@ -36,6 +36,7 @@ from .errors import (
     RegisterError,
     SchemaVersionError,
 )
+from .model import MODEL
 from .schema import RECORD_TABLES
 
 MERGED_LEVELS = ("district", "province", "national", "merged")
@@ -187,15 +188,17 @@ def _copy_sql(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     statements = []
     for table in RECORD_TABLES:
         cols = _columns(conn, table)
-        key = "person_id" if table == "person_identity" else "id"
+        spec = MODEL.table(table)
+        key = spec.key
         names = ", ".join(cols)
         updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != key)
-        owner = ("(SELECT p.source_register FROM src.persons p WHERE p.id = excluded.person_id)"
-                 if table == "person_identity" else "excluded.source_register")
+        # An owned record (a person's identity) belongs to the register of its owner.
+        owner = (f"(SELECT p.source_register FROM src.{spec.owner} p WHERE p.id = excluded.{key})"
+                 if spec.owner else "excluded.source_register")
         # Only the record's own register may change it; when two registers claim the same id
         # (a shared agency list), the larger register id wins, whatever the order of merging.
-        current = ("(SELECT p.source_register FROM main.persons p WHERE p.id = excluded.person_id)"
-                   if table == "person_identity" else f"main.{table}.source_register")
+        current = (f"(SELECT p.source_register FROM main.{spec.owner} p "
+                   f"WHERE p.id = excluded.{key})" if spec.owner else f"main.{table}.source_register")
         statements.append((table, (
             f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table} WHERE true "
             f"ON CONFLICT({key}) DO UPDATE SET {updates} WHERE {owner} = :owner "
@@ -229,7 +232,7 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
             (source.register_id, source.commune_code, source.fingerprint, source.schema_version,
              sum(source.counts.values()), now()))
         for table in RECORD_TABLES:  # never lose a record
-            key = "person_id" if table == "person_identity" else "id"
+            key = MODEL.key_of(table)
             lost = conn.execute(
                 f"SELECT count(*) FROM src.{table} s WHERE NOT EXISTS "
                 f"(SELECT 1 FROM main.{table} m WHERE m.{key} = s.{key})").fetchone()[0]

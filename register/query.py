@@ -1,37 +1,23 @@
-"""Finding, showing and correcting records.
+"""Finding and showing records (corrections are in :mod:`register.correct`).
 
-Ids are UUIDs; a clerk may type any unique beginning of one (at least 6 characters), as with git.
-A correction changes named fields of one record, requires a reason, is checked by the same rules
-as a new record, and keeps the old value in the audit log.
+Ids are UUIDs; a clerk may type any unique beginning of one (at least 6 characters), as with git
+(:mod:`register.links`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import audit
-from .db import Register, now
-from .errors import RecordNotFoundError, RegisterError, ValidationError
-from .fields import fields_of
+from .db import Register
+from .errors import RecordNotFoundError, RegisterError
 from .i18n import t
-from .records import IDENTITY_FIELDS, PERSON_FIELDS
-from .validation import Problem, clean_value
+from .links import MIN_PREFIX, matching_ids
+from .model import MODEL
 
-MIN_PREFIX = 6
-# table -> (record kind whose field rules apply, key column)
-TABLES = {
-    "persons": ("departures", "id"),
-    "person_identity": ("departures", "person_id"),
-    "journeys": ("departures", "id"),
-    "returns": ("returns", "id"),
-    "referrals": ("referrals", "id"),
-    "agencies": ("agencies", "id"),
-    "brokers": ("brokers", "id"),
-}
+# Tables whose records a clerk finds by id (an identity is found through its person).
+SHOWN = tuple(t for t in MODEL.table_names if MODEL.table(t).owner is None)
 LISTABLE = {"departures": "journeys", "persons": "persons", "returns": "returns",
             "referrals": "referrals", "agencies": "agencies", "brokers": "brokers"}
 
@@ -43,7 +29,7 @@ class Found:
 
     @property
     def id(self) -> str:
-        return self.record.get("id") or self.record["person_id"]
+        return str(self.record[MODEL.key_of(self.table)])
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -58,10 +44,10 @@ def find(reg: Register, ref: str) -> Found:
     if len(ref) < MIN_PREFIX:
         raise RecordNotFoundError(t("err.id_short", n=MIN_PREFIX))
     hits: list[Found] = []
-    for table in ("persons", "journeys", "returns", "referrals", "agencies", "brokers"):
-        hits += [Found(table, r) for r in
-                 _rows(reg.conn, f"SELECT * FROM {table} WHERE id >= ? AND id < ? LIMIT 2",
-                       (ref, ref + "\uffff"))]
+    for table in SHOWN:
+        for record_id in matching_ids(reg.conn, table, ref):
+            hits += [Found(table, r) for r in
+                     _rows(reg.conn, f"SELECT * FROM {table} WHERE id = ?", (record_id,))]
     if not hits:
         raise RecordNotFoundError(t("err.no_record", id=ref))
     if len(hits) > 1:
@@ -139,88 +125,3 @@ def search(reg: Register, text: str, limit: int = 50) -> list[dict[str, Any]]:
         WHERE lower(name) LIKE ? OR lower(alias) LIKE ? OR phone LIKE ?
         LIMIT ?""", (like, like, like, like, like, like, like, like, limit))
     return hits
-
-
-def _table_for(found: Found, field: str) -> tuple[str, str, str]:
-    """Where a field of a found record lives: (table, key column, key value)."""
-    if found.table == "persons" or (found.table == "journeys" and field in PERSON_FIELDS
-                                    + IDENTITY_FIELDS):
-        person_id = found.id if found.table == "persons" else found.record["person_id"]
-        if field in IDENTITY_FIELDS:
-            return "person_identity", "person_id", person_id
-        return "persons", "id", person_id
-    return found.table, "id", found.id
-
-
-def correct(
-    reg: Register,
-    ref: str,
-    changes: Mapping[str, Any],
-    reason: str,
-    *,
-    today: dt.date | None = None,
-) -> dict[str, tuple[Any, Any]]:
-    """Change fields of one record; return {field: (old, new)}. The old values stay in the log.
-
-    Raises
-    ------
-    ValidationError
-        A new value breaks the field's rule, or a field cannot be corrected this way.
-    RegisterError
-        No reason was given.
-    """
-    if not (reason or "").strip():
-        raise RegisterError(t("err.no_reason"))
-    found = find(reg, ref)
-    kind = TABLES[found.table][0]
-    specs = {s.name: s for s in fields_of(kind)}
-    problems: list[Problem] = []
-    planned: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for name, raw in changes.items():
-        spec = specs.get(name)
-        if spec is None or spec.kind == "id":
-            problems.append(Problem(name, raw, "rule.not_correctable"))
-            continue
-        value, problem = clean_value(spec, raw, today or dt.date.today())
-        if problem:
-            problems.append(problem)
-            continue
-        if value is None and spec.required:
-            problems.append(Problem(name, raw, "rule.required"))
-            continue
-        target = _table_for(found, name)
-        if name not in _columns(reg.conn, target[0]):
-            problems.append(Problem(name, raw, "rule.not_correctable"))
-            continue
-        planned.setdefault(target, {})[name] = value
-    if problems:
-        raise ValidationError(problems)
-    result: dict[str, tuple[Any, Any]] = {}
-    at = now()
-    with reg.write() as conn:
-        for (table, key, key_value), values in planned.items():
-            before = _rows(conn, f"SELECT * FROM {table} WHERE {key} = ?", (key_value,))
-            if not before and table == "person_identity":
-                conn.execute("INSERT INTO person_identity (person_id) VALUES (?)", (key_value,))
-                before_row = None
-            else:
-                before_row = before[0]
-            sets = ", ".join(f"{name} = ?" for name in values)
-            try:
-                conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = ?",
-                             (*values.values(), key_value))
-            except sqlite3.IntegrityError as exc:
-                raise ValidationError([Problem(", ".join(values), list(values.values()),
-                                               "rule.database", details={"error": str(exc)})]
-                                      ) from None
-            after = _rows(conn, f"SELECT * FROM {table} WHERE {key} = ?", (key_value,))[0]
-            action = "update" if before_row is not None else "insert"
-            audit.append(conn, [audit.Entry(table, key_value, action, before_row, after, reason)],
-                         actor=reg.actor, at=at)
-            for name, value in values.items():
-                result[name] = ((before_row or {}).get(name), value)
-    return result
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}

@@ -1,40 +1,27 @@
 """Adding records: departures (person + journey), returns, referrals, agencies, brokers.
 
 One path serves a single record typed by a clerk and ten thousand rows of an import:
-:func:`add_records` checks every row (field rules and rules against the register), then writes
-all rows, their audit entries and their protection warnings in one transaction, or nothing.
+:func:`add_records` checks every row - its fields (:mod:`register.validation`), its links to
+other records, and the rule book (:mod:`register.rules`) - then writes all rows, their audit
+entries and their protection warnings in one transaction, or nothing. Which tables a record of
+each kind writes, and their columns, come from the data model (:mod:`register.model`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import audit
+from . import audit, rules
 from .db import Register, new_id, now
 from .errors import ValidationError
-from .fields import ILO_INDICATORS
-from .validation import MAX_AGE, MIN_AGE, Problem, age_at, clean_record, is_uuid
-
-PERSON_FIELDS = ("sex", "birth_date", "birth_year", "home_village")
-IDENTITY_FIELDS = ("name", "national_id", "phone")
-JOURNEY_FIELDS = (
-    "departure_date", "destination_country", "destination_place", "sector", "channel",
-    "agency_id", "broker_id", "n_brokers", "has_passport", "has_visa", "has_work_permit",
-    "has_border_pass", "fee_usd", "debt_usd", "contract_seen", "job_promised", "recorded_date",
-)
-RETURN_FIELDS = ("journey_id", "return_date", "return_mode", "job_done", *ILO_INDICATORS,
-                 "exploitation_type", "recorded_date")
-REFERRAL_FIELDS = ("person_id", "journey_id", "service", "organisation", "referral_date",
-                   "status", "recorded_date")
-AGENCY_FIELDS = ("name", "licence_number", "licence_status", "licence_expiry",
-                 "allowed_destinations", "parent_agency_id")
-BROKER_FIELDS = ("name", "alias", "phone", "village", "agency_id", "active")
-MANY_BROKERS = 3
-ADULT = 18
+from .links import resolve
+from .model import MODEL, Kind, fields_of
+from .validation import Problem, clean_record, is_uuid
 
 
 @dataclass
@@ -45,6 +32,7 @@ class WriteReport:
     rows: int = 0
     written: dict[str, int] = field(default_factory=dict)
     ids: list[str] = field(default_factory=list)
+    persons: list[str] = field(default_factory=list)  # a departure's person, new or known
     already_present: int = 0
     warnings: list[tuple[str, str, str]] = field(default_factory=list)  # (record id, code, detail)
     problems: list[Problem] = field(default_factory=list)
@@ -52,235 +40,183 @@ class WriteReport:
 
 
 class _Batch:
-    """Rows to write, and what the batch itself already holds (for rules across its rows)."""
+    """Rows to write, and a view of the register with them (for rules across rows)."""
 
     def __init__(self, reg: Register) -> None:
-        self.reg = reg
         self.conn = reg.conn
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self.pending: dict[str, dict[str, dict[str, Any]]] = {}
         self.warnings: list[tuple[str, str, str, str]] = []  # (table, id, code, detail)
-        self._agencies: dict[str, dict[str, Any]] | None = None
         self._ids: dict[str, set[str]] = {}
+        self._unique: dict[tuple[str, str], set[Any]] = {}
 
-    def add(self, table: str, row: dict[str, Any], key: str = "id") -> None:
+    def add(self, table: str, row: dict[str, Any]) -> None:
         self.tables.setdefault(table, []).append(row)
-        self.pending.setdefault(table, {})[row[key]] = row
+        self.pending.setdefault(table, {})[row[MODEL.key_of(table)]] = row
+        for (name, column), seen in self._unique.items():
+            if name == table:
+                seen.add(row.get(column))
 
-    def _one(self, table: str, record_id: str) -> dict[str, Any] | None:
+    def get(self, table: str, record_id: str) -> dict[str, Any] | None:
         if record_id in self.pending.get(table, {}):
             return self.pending[table][record_id]
-        cur = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (record_id,))
+        key = MODEL.key_of(table)
+        cur = self.conn.execute(f"SELECT * FROM {table} WHERE {key} = ?", (record_id,))
         row = cur.fetchone()
         return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
-
-    def agencies(self) -> dict[str, dict[str, Any]]:
-        if self._agencies is None:
-            cur = self.conn.execute("SELECT * FROM agencies")
-            names = [d[0] for d in cur.description]
-            self._agencies = {r[0]: dict(zip(names, r, strict=True)) for r in cur}
-        return {**self._agencies, **self.pending.get("agencies", {})}
-
-    def resolve_agency(self, ref: str) -> str | None:
-        """An agency by id, or by licence number when that is unique."""
-        agencies = self.agencies()
-        if ref in agencies:
-            return ref
-        matches = [a["id"] for a in agencies.values()
-                   if (a.get("licence_number") or "").lower() == ref.lower()]
-        return matches[0] if len(matches) == 1 else None
-
-    def journey(self, journey_id: str) -> dict[str, Any] | None:
-        return self._one("journeys", journey_id)
-
-    def person(self, person_id: str) -> dict[str, Any] | None:
-        return self._one("persons", person_id)
-
-    def broker(self, broker_id: str) -> dict[str, Any] | None:
-        return self._one("brokers", broker_id)
 
     def exists(self, table: str, record_id: str) -> bool:
         """Is this id already taken (in the register or earlier in the batch)?"""
         known = self._ids.get(table)
         if known is None:
-            known = self._ids[table] = {r[0] for r in self.conn.execute(f"SELECT id FROM {table}")}
+            key = MODEL.key_of(table)
+            known = self._ids[table] = {r[0] for r in self.conn.execute(f"SELECT {key} FROM {table}")}
         return record_id in known or record_id in self.pending.get(table, {})
+
+    def taken(self, table: str, column: str, value: Any) -> bool:
+        """Does a record of ``table`` already hold ``value`` in a unique ``column``?"""
+        seen = self._unique.get((table, column))
+        if seen is None:
+            seen = self._unique[(table, column)] = {
+                r[0] for r in self.conn.execute(f"SELECT {column} FROM {table}")}
+            seen.update(row.get(column) for row in self.tables.get(table, []))
+        return value in seen
 
     def warn(self, table: str, record_id: str, code: str, detail: str = "") -> None:
         self.warnings.append((table, record_id, code, detail))
 
 
-def _id_problem(batch: _Batch, table: str, name: str, value: str | None,
-                problems: list[Problem]) -> bool:
-    """A caller-supplied id must be a UUID; True when the record is already in the register."""
-    if value is None:
-        return False
-    if not is_uuid(value):
-        problems.append(Problem(name, value, "rule.uuid"))
-        return False
-    return batch.exists(table, value)
+def _stored_fields(table: str) -> tuple[str, ...]:
+    return tuple(f.name for f in MODEL.table(table).fields)
 
 
-def _departure(batch: _Batch, rec: dict[str, Any], problems: list[Problem], ids: list[str],
-               stamp: dict[str, Any]) -> bool:
-    journey_id = rec.get("journey_id")
-    if _id_problem(batch, "journeys", "journey_id", journey_id, problems):
-        return False  # already in the register: importing the same rows twice changes nothing
-    person_id = rec.get("person_id")
+def _rows_of(kind: Kind, rec: Mapping[str, Any], ids: Mapping[str, str],
+             stamp: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The table rows a record of ``kind`` writes (ids already decided)."""
+    out = []
+    for name in MODEL.table_names:
+        if name not in kind.tables:
+            continue
+        table = MODEL.table(name)
+        row = {table.key: ids[name], **{f: rec.get(f) for f in _stored_fields(name)}}
+        for spec in table.fields:
+            if row[spec.name] is None and spec.default is not None:
+                row[spec.name] = spec.default
+        if table.provenance:
+            row.update(stamp)
+        out.append((name, row))
+    return out
+
+
+def _same(stored: Mapping[str, Any], new: Mapping[str, Any], table: str) -> bool:
+    return all(stored.get(f) == new.get(f) for f in _stored_fields(table))
+
+
+def _plan_record(batch: _Batch, kind: Kind, rec: dict[str, Any], problems: list[Problem],
+                 report: WriteReport, stamp: Mapping[str, Any]) -> bool:
+    """Check one cleaned record against the register; queue its rows. False: not written
+    (refused, with ``problems``, or already in the register)."""
+    own = rec.get(kind.id_field)
+    if own is not None and not is_uuid(own):
+        problems.append(Problem(kind.id_field, own, "rule.uuid"))
     person = None
-    if person_id is not None and is_uuid(person_id):
-        person = batch.person(person_id)
-    elif person_id is not None:
-        problems.append(Problem("person_id", person_id, "rule.uuid"))
-    if person is not None:  # a new journey of someone already registered
-        problems[:] = [p for p in problems
-                       if not (p.rule == "rule.required" and p.field in PERSON_FIELDS)]
-    birth_date, birth_year = rec.get("birth_date"), rec.get("birth_year")
-    if birth_date and birth_year and int(birth_date[:4]) != birth_year:
-        problems.append(Problem("birth_year", birth_year, "rule.birth_mismatch"))
-    if birth_date and not birth_year:
-        birth_year = rec["birth_year"] = int(birth_date[:4])
-    departure = rec.get("departure_date")
-    source = person or rec
-    age = None
-    if departure:
-        age = age_at(source.get("birth_date"), source.get("birth_year"), departure)
-        if age is not None and not MIN_AGE <= age <= MAX_AGE:
-            problems.append(Problem("birth_year", source.get("birth_year"), "rule.age",
-                                    details={"age": age, "low": MIN_AGE, "high": MAX_AGE}))
-    agency = None
-    if rec.get("agency_id"):
-        resolved = batch.resolve_agency(rec["agency_id"])
-        if resolved is None:
-            problems.append(Problem("agency_id", rec["agency_id"], "rule.no_agency"))
+    if kind.name == "departures" and rec.get("person_id"):
+        # A departure of someone already registered: their fields may be left blank. A
+        # person_id that is not a full id is looked up like any link (its first characters).
+        if not is_uuid(rec["person_id"]):
+            found, problem = resolve(batch, MODEL.table("journeys").field("person_id"),
+                                     rec["person_id"])
+            if problem:
+                problems.append(problem)
+            rec["person_id"] = found or rec["person_id"]
+        person = batch.get("persons", rec["person_id"])
+        if person is not None:
+            problems[:] = [p for p in problems if not (p.rule == "rule.required" and
+                                                       p.field in _stored_fields("persons"))]
+            problems.extend(_person_conflicts(batch, person, rec))
+    # Links: each id field pointing at another record is resolved (an id, its first 6+
+    # characters, an agency's licence number or name) and must exist.
+    for spec in fields_of(kind.name):
+        value = rec.get(spec.name)
+        if not spec.refers or not value or spec.name in ("person_id", kind.id_field) and \
+                kind.name == "departures":
+            continue
+        found, problem = resolve(batch, spec, value)
+        if problem:
+            problems.append(problem)
         else:
-            rec["agency_id"] = resolved
-            agency = batch.agencies()[resolved]
-    if rec.get("broker_id") and batch.broker(rec["broker_id"]) is None:
-        problems.append(Problem("broker_id", rec["broker_id"], "rule.no_broker"))
+            rec[spec.name] = found
     if problems:
         return False
-    if person is None:
-        person_id = person_id or new_id()
-        batch.add("persons", {"id": person_id, **{k: rec.get(k) for k in PERSON_FIELDS}, **stamp})
-        if any(rec.get(k) for k in IDENTITY_FIELDS):
-            batch.add("person_identity",
-                      {"person_id": person_id, **{k: rec.get(k) for k in IDENTITY_FIELDS}},
-                      key="person_id")
-    journey_id = journey_id or new_id()
-    batch.add("journeys", {"id": journey_id, "person_id": person_id,
-                           **{k: rec.get(k) for k in JOURNEY_FIELDS}, **stamp})
-    ids.append(journey_id)
-    _journey_warnings(batch, journey_id, rec, agency, age)
+    ids = dict.fromkeys(kind.tables, own or "")
+    if rec.get("birth_date") and not rec.get("birth_year"):  # the year follows from the date
+        rec["birth_year"] = int(rec["birth_date"][:4])
+    if kind.name == "departures":
+        rec["person_id"] = rec.get("person_id") or new_id()
+        ids.update(persons=rec["person_id"], person_identity=rec["person_id"])
+    planned = _rows_of(kind, rec, ids, stamp)
+    if person is not None:
+        planned = [(t, r) for t, r in planned if t not in ("persons", "person_identity")]
+    elif kind.name == "departures" and not any(
+            rec.get(f) for f in _stored_fields("person_identity")):
+        planned = [(t, r) for t, r in planned if t != "person_identity"]
+    main_table, main_row = planned[-1]
+    if own and batch.exists(main_table, own):
+        stored = batch.get(main_table, own)
+        if stored is not None and not problems and _same(stored, main_row, main_table):
+            return False  # already in the register: importing the same rows twice changes nothing
+        problems.append(Problem(kind.id_field, own, "rule.id_taken"))
+        return False
+    if problems:
+        return False
+    record_id = own or new_id()
+    for table, row in planned:
+        key = MODEL.key_of(table)
+        row[key] = row[key] or record_id
+        for spec in MODEL.table(table).fields:
+            if spec.unique and row.get(spec.name) is not None and \
+                    batch.taken(table, spec.name, row[spec.name]):
+                problems.append(Problem(spec.name, row[spec.name], f"rule.unique.{table}"))
+    for table, row in planned:  # the rule book sees the whole record at once
+        batch.pending.setdefault(table, {})[row[MODEL.key_of(table)]] = row
+    for table, row in planned:
+        problems.extend(rules.judge(batch, table, row))
+    if problems:
+        for table, row in planned:
+            batch.pending[table].pop(row[MODEL.key_of(table)], None)
+        return False
+    for table, row in planned:
+        batch.add(table, row)
+        for warning in rules.judge(batch, table, row, warnings=True):
+            batch.warn(table, row[MODEL.key_of(table)], warning.rule.removeprefix("warn."),
+                       str(warning.details.get("detail", "")))
+    report.ids.append(record_id)
+    if kind.name == "departures":
+        report.persons.append(rec["person_id"])
     return True
 
 
-def _journey_warnings(batch: _Batch, journey_id: str, rec: Mapping[str, Any],
-                      agency: Mapping[str, Any] | None, age: int | None) -> None:
-    if (rec.get("n_brokers") or 0) >= MANY_BROKERS:
-        batch.warn("journeys", journey_id, "many_brokers", str(rec["n_brokers"]))
-    if agency is not None:
-        from .definitions import agency_status_at
-
-        expiry = agency.get("licence_expiry")
-        status = agency_status_at(agency["licence_status"], expiry, rec["departure_date"])
-        if status == "expired":
-            batch.warn("journeys", journey_id, "agency_licence_expired", expiry or "")
-        elif status != "licensed":
-            batch.warn("journeys", journey_id, "agency_not_licensed", status)
-        allowed = agency.get("allowed_destinations") or "[]"
-        if allowed != "[]" and f'"{rec["destination_country"]}"' not in allowed:
-            batch.warn("journeys", journey_id, "agency_destination", rec["destination_country"])
-    recruited = agency is not None or rec.get("channel") in ("licensed_agency", "mou")
-    if recruited and age is not None and age < ADULT:
-        batch.warn("journeys", journey_id, "agency_minor", str(age))
+def _person_conflicts(batch: _Batch, person: Mapping[str, Any],
+                      rec: Mapping[str, Any]) -> list[Problem]:
+    """A departure of a known person may leave the person's fields blank; values it does give
+    must be those recorded (else it describes someone else, or a correction to make first)."""
+    identity = batch.get("person_identity", person["id"]) or {}
+    problems = []
+    for table, stored in (("persons", person), ("person_identity", identity)):
+        for name in _stored_fields(table):
+            given = rec.get(name)
+            if given is not None and stored.get(name) is not None and given != stored[name]:
+                problems.append(Problem(name, given, "rule.person_differs",
+                                        details={"recorded": stored[name]}))
+    return problems
 
 
-def _return(batch: _Batch, rec: dict[str, Any], problems: list[Problem], ids: list[str],
-            stamp: dict[str, Any]) -> bool:
-    if _id_problem(batch, "returns", "id", rec.get("id"), problems):
-        return False
-    journey = batch.journey(rec["journey_id"]) if rec.get("journey_id") else None
-    if rec.get("journey_id") and journey is None:
-        problems.append(Problem("journey_id", rec["journey_id"], "rule.no_journey"))
-    elif journey is not None:
-        taken = batch.conn.execute("SELECT 1 FROM returns WHERE journey_id = ?",
-                                   (journey["id"],)).fetchone()
-        if taken or any(r["journey_id"] == journey["id"]
-                        for r in batch.tables.get("returns", [])):
-            problems.append(Problem("journey_id", rec["journey_id"], "rule.return_exists"))
-        if rec.get("return_date") and rec["return_date"] < journey["departure_date"]:
-            problems.append(Problem("return_date", rec["return_date"], "rule.return_before",
-                                    details={"departure": journey["departure_date"]}))
-    if problems:
-        return False
-    record_id = rec.get("id") or new_id()
-    batch.add("returns", {"id": record_id, **{k: rec.get(k) for k in RETURN_FIELDS}, **stamp})
-    ids.append(record_id)
-    return True
-
-
-def _referral(batch: _Batch, rec: dict[str, Any], problems: list[Problem], ids: list[str],
-              stamp: dict[str, Any]) -> bool:
-    if _id_problem(batch, "referrals", "id", rec.get("id"), problems):
-        return False
-    if rec.get("person_id") and batch.person(rec["person_id"]) is None:
-        problems.append(Problem("person_id", rec["person_id"], "rule.no_person"))
-    if rec.get("journey_id"):
-        journey = batch.journey(rec["journey_id"])
-        if journey is None or journey["person_id"] != rec.get("person_id"):
-            problems.append(Problem("journey_id", rec["journey_id"], "rule.no_journey"))
-    if problems:
-        return False
-    record_id = rec.get("id") or new_id()
-    batch.add("referrals", {"id": record_id, **{k: rec.get(k) for k in REFERRAL_FIELDS}, **stamp})
-    ids.append(record_id)
-    return True
-
-
-def _agency(batch: _Batch, rec: dict[str, Any], problems: list[Problem], ids: list[str],
-            stamp: dict[str, Any]) -> bool:
-    if _id_problem(batch, "agencies", "id", rec.get("id"), problems):
-        return False
-    parent = rec.get("parent_agency_id")
-    if parent:
-        resolved = batch.resolve_agency(parent)
-        if resolved is None:
-            problems.append(Problem("parent_agency_id", parent, "rule.no_agency"))
-        rec["parent_agency_id"] = resolved
-    if problems:
-        return False
-    record_id = rec.get("id") or new_id()
-    row = {"id": record_id, **{k: rec.get(k) for k in AGENCY_FIELDS}, **stamp}
-    row["allowed_destinations"] = row["allowed_destinations"] or "[]"
-    batch.add("agencies", row)
-    ids.append(record_id)
-    return True
-
-
-def _broker(batch: _Batch, rec: dict[str, Any], problems: list[Problem], ids: list[str],
-            stamp: dict[str, Any]) -> bool:
-    if _id_problem(batch, "brokers", "id", rec.get("id"), problems):
-        return False
-    if rec.get("agency_id"):
-        resolved = batch.resolve_agency(rec["agency_id"])
-        if resolved is None:
-            problems.append(Problem("agency_id", rec["agency_id"], "rule.no_agency"))
-        rec["agency_id"] = resolved
-    if problems:
-        return False
-    record_id = rec.get("id") or new_id()
-    row = {"id": record_id, **{k: rec.get(k) for k in BROKER_FIELDS}, **stamp}
-    row["active"] = 1 if row["active"] is None else row["active"]
-    batch.add("brokers", row)
-    ids.append(record_id)
-    return True
-
-
-_PLANNERS = {"departures": _departure, "returns": _return, "referrals": _referral,
-             "agencies": _agency, "brokers": _broker}
-_WRITE_ORDER = ("agencies", "brokers", "persons", "person_identity", "journeys", "returns",
-                "referrals")
+def _content_key(kind: str, rec: Mapping[str, Any]) -> str:
+    """A key made from a cleaned record's content: the same record read from another file, in
+    another order or with other spelling of its codes gives the same key."""
+    cells = sorted((k, str(v)) for k, v in rec.items() if v is not None)
+    return "content:" + hashlib.sha256(repr((kind, cells)).encode("utf-8", "surrogatepass")
+                                       ).hexdigest()
 
 
 def add_records(
@@ -292,42 +228,40 @@ def add_records(
     today: dt.date | None = None,
     first_row: int = 1,
     numbers: Sequence[int] | None = None,
-    keys: Sequence[str] | None = None,
+    keys: Sequence[str] | str | None = None,
 ) -> WriteReport:
     """Check and add many records of one kind, all or nothing.
 
     Parameters
     ----------
     rows
-        Raw field values by field name (see ``register.fields``), as typed or read from a file.
+        Raw field values by field name (see ``register.model``), as typed or read from a file.
     dry_run
         Check everything against the register, write nothing, and return every problem found.
     first_row, numbers
         Number of the first row, for messages; or each row's own number (its line in a file).
     keys
-        A stable key for each row from its source (an import: a hash of the row's content, or a
-        phone form's submission id). Rows without an id get one derived from the register and
-        their key, so the same row imported again - from the same file, a re-downloaded export
-        or a file in another order - adds nothing; two rows of one batch with the same key are
-        refused (the same record twice).
+        A stable key for each row from its source (a phone form's submission id), or
+        ``"content"`` for a key made from the row's cleaned content (an import of a file).
+        Rows without an id get one derived from the register and their key, so the same row
+        imported again - from the same file, a re-downloaded export or a file in another order -
+        adds nothing; two rows of one batch with the same key are refused (the same record twice).
 
     Raises
     ------
     ValidationError
         Listing every problem, by row and field, when any row breaks a rule (not in a dry run).
     """
-    planner = _PLANNERS.get(kind)
-    if planner is None:
-        from .fields import fields_of
-
+    spec = MODEL.kind(kind) if kind in MODEL.kind_names else None
+    if spec is None:
         fields_of(kind)  # raises a RegisterError naming the known kinds
-    assert planner is not None
+    assert spec is not None
     if dry_run:
-        return _plan(reg, kind, planner, rows, True, today, first_row, numbers, keys)[0]
+        return _plan(reg, spec, rows, True, today, first_row, numbers, keys)[0]
     # Checks against the register and the write happen in one transaction, so a second clerk
     # writing at the same moment cannot slip the same ids or a second return in between.
     with reg.write():
-        report, batch = _plan(reg, kind, planner, rows, False, today, first_row, numbers, keys)
+        report, batch = _plan(reg, spec, rows, False, today, first_row, numbers, keys)
         if report.problems:
             raise ValidationError(report.problems)
         if batch.tables:
@@ -335,30 +269,29 @@ def add_records(
     return report
 
 
-def _plan(reg: Register, kind: str, planner: Any, rows: Iterable[Mapping[str, Any]],
-          dry_run: bool, today: dt.date | None, first_row: int, numbers: Sequence[int] | None,
-          keys: Sequence[str] | None) -> tuple[WriteReport, _Batch]:
-    report = WriteReport(kind=kind, dry_run=dry_run)
+def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run: bool,
+          today: dt.date | None, first_row: int, numbers: Sequence[int] | None,
+          keys: Sequence[str] | str | None) -> tuple[WriteReport, _Batch]:
+    report = WriteReport(kind=kind.name, dry_run=dry_run)
     batch = _Batch(reg)
     stamp = {"source_register": reg.register_id, "recorded_at": now()}
-    id_field = "journey_id" if kind == "departures" else "id"
     first_with_key: dict[str, int] = {}
     for index, raw in enumerate(rows):
         number = numbers[index] if numbers is not None else first_row + index
         report.rows += 1
-        rec, problems = clean_record(kind, raw, today=today)
+        rec, problems = clean_record(kind.name, raw, today=today)
         if keys is not None:
-            key = keys[index]
+            key = _content_key(kind.name, rec) if keys == "content" else keys[index]
             if key in first_with_key:
                 problems.append(Problem("", None, "rule.repeated_row",
                                         details={"first": first_with_key[key]}))
             first_with_key.setdefault(key, number)
-            seed = f"{reg.register_id}#{kind}#{key}"
-            if not rec.get(id_field):
-                rec[id_field] = str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
-            if kind == "departures" and not rec.get("person_id"):
+            seed = f"{reg.register_id}#{kind.name}#{key}"
+            if not rec.get(kind.id_field):
+                rec[kind.id_field] = str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+            if kind.name == "departures" and not rec.get("person_id"):
                 rec["person_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, seed + "#person"))
-        if not planner(batch, rec, problems, report.ids, stamp) and not problems:
+        if not _plan_record(batch, kind, rec, problems, report, stamp) and not problems:
             report.already_present += 1
         report.problems.extend(p.at_row(number) for p in problems)
     report.warnings = [(rid, code, detail) for _, rid, code, detail in batch.warnings]
@@ -370,7 +303,7 @@ def _write(reg: Register, batch: _Batch) -> None:
     at = now()
     entries: list[audit.Entry] = []
     with reg.write() as conn:
-        for table in _WRITE_ORDER:
+        for table in MODEL.table_names:
             rows = batch.tables.get(table)
             if not rows:
                 continue
@@ -378,7 +311,7 @@ def _write(reg: Register, batch: _Batch) -> None:
             sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
                    f"VALUES ({', '.join(':' + c for c in columns)})")
             conn.executemany(sql, rows)
-            key = "person_id" if table == "person_identity" else "id"
+            key = MODEL.key_of(table)
             entries.extend(audit.Entry(table, row[key], "insert", None, row) for row in rows)
         conn.executemany(
             "INSERT INTO warnings (table_name, record_id, code, detail, created_at) "
@@ -412,4 +345,3 @@ def add_agency(reg: Register, **values: Any) -> WriteReport:
 
 def add_broker(reg: Register, **values: Any) -> WriteReport:
     return add_one(reg, "brokers", values)
-

@@ -1,8 +1,14 @@
 """The register's schema, as numbered migrations (``sqlite_utils.Migrations``).
 
-A released migration is never edited or renamed: a change to the schema is a new migration. The
-schema version of a file is the list of migrations applied to it; a file carrying a migration this
-program does not know was written by a newer version and is refused (``SchemaVersionError``).
+The record tables are generated from the data model (``register.model``): each field's column,
+type and CHECK constraint come from its declaration, and each migration adds the tables and
+fields whose ``since`` names it. The tables of the program's own bookkeeping (metadata, warnings,
+the audit log, merges, links) are written out below, each in the migration that made it.
+
+A released migration is never edited or renamed: a change to the schema is a new migration
+(``tests/register/test_schema.py`` keeps a fingerprint of each released one). The schema version
+of a file is the list of migrations applied to it; a file carrying a migration this program does
+not know was written by a newer version and is refused (``SchemaVersionError``).
 
 Every record id is a UUID (text), so registers of different communes merge without collisions.
 ``source_register`` names the register (by its UUID) in which a record was first entered.
@@ -12,142 +18,131 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fields import (
-    CHANNELS,
-    EXPLOITATION_TYPES,
-    ILO_INDICATORS,
-    LICENCE_STATUSES,
-    REFERRAL_STATUSES,
-    RETURN_MODES,
-    SECTORS,
-    SERVICES,
-    SEXES,
-)
+from .model import INITIAL, MODEL, Field, Model, Table
 from .sqlite import sqlite_utils
 
 MIGRATION_SET = "commune_register"
-migrations = sqlite_utils.Migrations(MIGRATION_SET)
 
-
-def _in(column: str, values: tuple[str, ...], nullable: bool = False) -> str:
-    allowed = ", ".join(f"'{v}'" for v in values)
-    check = f"{column} IN ({allowed})"
-    return f"CHECK ({column} IS NULL OR {check})" if nullable else f"CHECK ({check})"
-
-
-def _bool(column: str) -> str:
-    return f"{column} INTEGER CHECK ({column} IS NULL OR {column} IN (0, 1))"
-
-
-def _date(column: str, required: bool = False) -> str:
-    null = "NOT NULL " if required else ""
-    return (
-        f"{column} TEXT {null}CHECK ({column} IS NULL OR "
-        f"({column} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' "
-        f"AND date({column}) = {column}))"
-    )
-
-
-_ID = "id TEXT PRIMARY KEY CHECK (length(id) = 36)"
-_PROVENANCE = "source_register TEXT NOT NULL,\n    recorded_at TEXT NOT NULL"
 _VILLAGE = "GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'"
-_INDICATORS = ",\n    ".join(_bool(name) for name in ILO_INDICATORS)
+_DATE = "GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100  # a year column's sanity bounds (validation is stricter)
 
-SCHEMA_0001 = f"""
+
+def _literal(value: str | int) -> str:
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
+def column_sql(spec: Field, *, added: bool = False) -> str:
+    """The column definition of a field. A column added to existing tables (``added``: ALTER
+    TABLE ... ADD COLUMN) is never NOT NULL without a default: old rows have no value for it."""
+    name, kind = spec.name, spec.kind
+    not_null = (spec.required and not added) or spec.default is not None
+    sql_type = {"year": "INTEGER", "int": "INTEGER", "bool": "INTEGER", "money": "REAL"}
+    parts = [name, sql_type.get(kind, "TEXT")]
+    if not_null:
+        parts.append("NOT NULL")
+    if spec.unique:
+        parts.append("UNIQUE")
+    if spec.default is not None:
+        parts.append(f"DEFAULT {_literal(spec.default)}")
+    check = _check(spec)
+    if check:
+        parts.append(f"CHECK ({check})" if not_null else f"CHECK ({name} IS NULL OR {check})")
+    if spec.refers:
+        parts.append(f"REFERENCES {spec.refers}(id)")
+    return " ".join(parts)
+
+
+def _check(spec: Field) -> str | None:
+    """The CHECK expression of a field's values (NULL handled by the caller)."""
+    name, kind = spec.name, spec.kind
+    if kind == "text":
+        return f"length({name}) > 0" if spec.required else None
+    if kind == "choice":
+        return f"{name} IN ({', '.join(_literal(c) for c in spec.choices)})"
+    if kind == "date":
+        return f"{name} {_DATE} AND date({name}) = {name}"
+    if kind == "year":
+        return f"{name} BETWEEN {EARLIEST_YEAR} AND {LATEST_YEAR}"
+    if kind in ("int", "money") and spec.minimum is not None:
+        if spec.maximum is None:
+            return f"{name} >= {spec.minimum:g}"
+        return f"{name} BETWEEN {spec.minimum:g} AND {spec.maximum:g}"
+    if kind == "bool":
+        return f"{name} IN (0, 1)"
+    if kind == "village":
+        return f"{name} {_VILLAGE}"
+    if kind == "country":
+        return f"length({name}) = 2"
+    if kind == "countries":
+        return f"json_valid({name})"
+    return None
+
+
+def _index_name(table: str, column: str) -> str:
+    return f"{table}_{column.removesuffix('_id')}"
+
+
+def table_sql(table: Table, migration: str = INITIAL) -> list[str]:
+    """CREATE TABLE (and its indexes) with the fields released up to ``migration``."""
+    fields = [f for f in table.fields if f.since <= migration]
+    if table.owner:
+        key = f"{table.key} TEXT PRIMARY KEY REFERENCES {table.owner}(id)"
+    else:
+        key = f"{table.key} TEXT PRIMARY KEY CHECK (length({table.key}) = 36)"
+    lines = [key, *(column_sql(f) for f in fields)]
+    if table.provenance:
+        lines += ["source_register TEXT NOT NULL", "recorded_at TEXT NOT NULL"]
+    body = ",\n    ".join(lines)
+    statements = [f"CREATE TABLE {table.name} (\n    {body}\n)"]
+    statements += [f"CREATE INDEX {_index_name(table.name, f.name)} ON {table.name}({f.name})"
+                   for f in fields if f.index]
+    return statements
+
+
+def migration_sql(name: str, model: Model = MODEL) -> list[str]:
+    """Every statement of one migration: its bookkeeping tables, then the record tables and
+    fields whose ``since`` is this migration."""
+    statements = _split_sql(INFRASTRUCTURE.get(name, ""))
+    for table in model.tables:
+        if table.since == name:
+            statements += table_sql(table, name)
+            continue
+        if table.since > name:
+            continue
+        for spec in table.fields:
+            if spec.since == name:
+                statements.append(f"ALTER TABLE {table.name} ADD COLUMN "
+                                  f"{column_sql(spec, added=True)}")
+                if spec.index:
+                    statements.append(f"CREATE INDEX {_index_name(table.name, spec.name)} "
+                                      f"ON {table.name}({spec.name})")
+    if name == INITIAL:  # the metadata table comes first, the bookkeeping after the records
+        head, rest = statements[:1], statements[1:]
+        book = [s for s in rest if not any(s.startswith(f"CREATE TABLE {t.name} ") or
+                                           s.startswith(f"CREATE INDEX {t.name}_")
+                                           for t in model.tables)]
+        statements = head + [s for s in rest if s not in book] + book
+    return statements
+
+
+def migration_names(model: Model = MODEL) -> list[str]:
+    """Every migration, in order: those of the bookkeeping tables and those named by a field's
+    or a table's ``since``."""
+    names = set(INFRASTRUCTURE)
+    for table in model.tables:
+        names.add(table.since)
+        names.update(f.since for f in table.fields)
+    return sorted(names)
+
+
+# The program's own bookkeeping tables, by the migration that made them.
+INFRASTRUCTURE: dict[str, str] = {
+    INITIAL: """
 CREATE TABLE register_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-
-CREATE TABLE agencies (
-    {_ID},
-    name TEXT NOT NULL CHECK (length(name) > 0),
-    licence_number TEXT,
-    licence_status TEXT NOT NULL DEFAULT 'unknown' {_in("licence_status", LICENCE_STATUSES)},
-    {_date("licence_expiry")},
-    allowed_destinations TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(allowed_destinations)),
-    parent_agency_id TEXT REFERENCES agencies(id),
-    {_PROVENANCE}
-);
-
-CREATE TABLE brokers (
-    {_ID},
-    name TEXT NOT NULL CHECK (length(name) > 0),
-    alias TEXT,
-    phone TEXT,
-    village TEXT CHECK (village IS NULL OR village {_VILLAGE}),
-    agency_id TEXT REFERENCES agencies(id),
-    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-    {_PROVENANCE}
-);
-
-CREATE TABLE persons (
-    {_ID},
-    sex TEXT NOT NULL {_in("sex", SEXES)},
-    {_date("birth_date")},
-    birth_year INTEGER CHECK (birth_year IS NULL OR birth_year BETWEEN 1900 AND 2100),
-    home_village TEXT NOT NULL CHECK (home_village {_VILLAGE}),
-    {_PROVENANCE}
-);
-CREATE INDEX persons_home_village ON persons(home_village);
-
--- Identifying fields live apart so that nothing else needs them and an export can never
--- pick them up by accident.
-CREATE TABLE person_identity (
-    person_id TEXT PRIMARY KEY REFERENCES persons(id),
-    name TEXT,
-    national_id TEXT,
-    phone TEXT
-);
-
-CREATE TABLE journeys (
-    {_ID},
-    person_id TEXT NOT NULL REFERENCES persons(id),
-    {_date("departure_date", required=True)},
-    destination_country TEXT NOT NULL CHECK (length(destination_country) = 2),
-    destination_place TEXT,
-    sector TEXT {_in("sector", SECTORS, nullable=True)},
-    channel TEXT NOT NULL {_in("channel", CHANNELS)},
-    agency_id TEXT REFERENCES agencies(id),
-    broker_id TEXT REFERENCES brokers(id),
-    n_brokers INTEGER CHECK (n_brokers IS NULL OR n_brokers BETWEEN 0 AND 20),
-    {_bool("has_passport")},
-    {_bool("has_visa")},
-    {_bool("has_work_permit")},
-    {_bool("has_border_pass")},
-    fee_usd REAL CHECK (fee_usd IS NULL OR fee_usd >= 0),
-    debt_usd REAL CHECK (debt_usd IS NULL OR debt_usd >= 0),
-    {_bool("contract_seen")},
-    job_promised TEXT,
-    {_date("recorded_date")},
-    {_PROVENANCE}
-);
-CREATE INDEX journeys_person ON journeys(person_id);
-
-CREATE TABLE returns (
-    {_ID},
-    journey_id TEXT NOT NULL UNIQUE REFERENCES journeys(id),
-    {_date("return_date", required=True)},
-    return_mode TEXT NOT NULL {_in("return_mode", RETURN_MODES)},
-    job_done TEXT,
-    {_INDICATORS},
-    exploitation_type TEXT {_in("exploitation_type", EXPLOITATION_TYPES, nullable=True)},
-    {_date("recorded_date")},
-    {_PROVENANCE}
-);
-
-CREATE TABLE referrals (
-    {_ID},
-    person_id TEXT NOT NULL REFERENCES persons(id),
-    journey_id TEXT REFERENCES journeys(id),
-    service TEXT NOT NULL {_in("service", SERVICES)},
-    organisation TEXT,
-    {_date("referral_date", required=True)},
-    status TEXT NOT NULL {_in("status", REFERRAL_STATUSES)},
-    {_date("recorded_date")},
-    {_PROVENANCE}
-);
-CREATE INDEX referrals_person ON referrals(person_id);
 
 -- Protection warnings: raised and stored, never blocking (an unlicensed or expired agency, an
 -- agency recruiting a minor, three or more brokers).
@@ -192,17 +187,8 @@ CREATE TABLE merged_sources (
     records INTEGER NOT NULL,
     merged_at TEXT NOT NULL
 );
-"""
-
-
-@migrations(name="0001_initial")
-def _initial(db: Any) -> None:
-    # executescript() would COMMIT the migration's transaction; run statement by statement.
-    for statement in _split_sql(SCHEMA_0001):
-        db.execute(statement)
-
-
-SCHEMA_0002 = """
+""",
+    "0002_record_linkage": """
 -- Record linkage of a merged register: the same person entered in two communes is linked, never
 -- deleted. cluster_id names the person (the smallest person id of the cluster).
 CREATE TABLE person_links (
@@ -217,13 +203,31 @@ CREATE TABLE duplicate_journeys (
     journey_id TEXT PRIMARY KEY REFERENCES journeys(id),
     duplicate_of TEXT NOT NULL REFERENCES journeys(id)
 );
-"""
+""",
+    "0003_consent_citizenship_follow_up": """
+-- A record entered by mistake is voided, not deleted: it stays in the register and its audit
+-- log, and is left out of lists, counts and exports.
+CREATE TABLE voided (
+    table_name TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (length(reason) > 0),
+    voided_at TEXT NOT NULL,
+    PRIMARY KEY (table_name, record_id)
+);
+""",
+}
 
 
-@migrations(name="0002_record_linkage")
-def _linkage(db: Any) -> None:
-    for statement in _split_sql(SCHEMA_0002):
-        db.execute(statement)
+def _make_migrations(model: Model = MODEL) -> Any:
+    made = sqlite_utils.Migrations(MIGRATION_SET)
+    for name in migration_names(model):
+        def apply(db: Any, name: str = name) -> None:
+            # executescript() would COMMIT the migration's transaction: statement by statement.
+            for statement in migration_sql(name, model):
+                db.execute(statement)
+
+        made(name=name)(apply)
+    return made
 
 
 def _split_sql(script: str) -> list[str]:
@@ -244,11 +248,13 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
+migrations = _make_migrations()
+
+
 def known_migrations() -> list[str]:
     """Names of the migrations this program knows, in order."""
     return [m.name for m in migrations._migrations]
 
 
-# Tables holding records (with a uuid id), in the order they must be written (parents first).
-RECORD_TABLES = ("agencies", "brokers", "persons", "person_identity", "journeys", "returns",
-                 "referrals")
+# Tables holding records, in the order they are written (a record after those it points to).
+RECORD_TABLES = MODEL.table_names

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Protocol
 
-from .fields import COUNTRIES, Field, fields_of
 from .i18n import t
+from .model import Field, fields_of
 
 KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 # Direction marks and invisible formatting that have no place in stored text. Zero-width space
@@ -229,18 +229,20 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         return code, None
     if kind == "country":
         code = _compact(text or "").upper()
-        if code not in COUNTRIES:
+        if code not in spec.choices:
             return bad("rule.country")
         return code, None
     if kind == "countries":
         codes = [c for c in re.split(r"[,;\s]+", _compact_list(text or "")) if c]
-        unknown = [c for c in codes if c not in COUNTRIES]
+        unknown = [c for c in codes if c not in spec.choices]
         if unknown:
             return bad("rule.country")
         return json.dumps(sorted(set(codes))), None
-    if kind == "id":
-        value = _compact(text or "").lower()
-        return value or None, None  # resolved against the register by the caller
+    if kind == "id":  # resolved against the register by the caller (register.links)
+        compact = _compact(text or "")
+        if _HEXISH.fullmatch(compact):  # an id or its beginning
+            return compact.lower(), None
+        return text, None  # a licence number or a name
     raise AssertionError(f"unknown field kind {kind}")
 
 
@@ -254,6 +256,7 @@ def _compact_list(text: str) -> str:
     return text.translate(KHMER_DIGITS).upper()
 
 
+_HEXISH = re.compile(r"[0-9a-fA-F-]+")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

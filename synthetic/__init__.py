@@ -11,7 +11,6 @@ labour and trafficking are planted, ``lists`` for the MSE service lists.
 from .country import SyntheticCountry, make_country, truth_part
 from .exploitation import derive, linear_predictor
 from .names import romanize
-from .national import agency_status_at
 from .params import GENERATOR_VERSION
 from .records import CommuneRecords
 
@@ -19,7 +18,6 @@ __all__ = [
     "GENERATOR_VERSION",
     "CommuneRecords",
     "SyntheticCountry",
-    "agency_status_at",
     "derive",
     "linear_predictor",
     "make_country",

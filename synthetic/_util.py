@@ -1,4 +1,4 @@
-"""Small vectorised helpers: ids, dates, categorical draws, three-valued logic."""
+"""Small vectorised helpers: ids, dates, categorical draws."""
 
 from __future__ import annotations
 
@@ -68,20 +68,4 @@ def with_none(values: Sequence | np.ndarray, missing: np.ndarray) -> list:
     out = values.tolist() if isinstance(values, np.ndarray) else list(values)
     for i in np.flatnonzero(missing).tolist():
         out[i] = None
-    return out
-
-
-def tri_any(*columns: np.ndarray) -> np.ndarray:
-    """Three-valued OR over int8 columns holding 1, 0 or NA (-1)."""
-    stacked = np.stack(columns)
-    out = np.where((stacked == NA).any(axis=0), NA, 0).astype(np.int8)
-    out[(stacked == 1).any(axis=0)] = 1
-    return out
-
-
-def tri_all(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Three-valued AND of two int8 columns holding 1, 0 or NA (-1)."""
-    out = np.full(a.shape, NA, dtype=np.int8)
-    out[(a == 1) & (b == 1)] = 1
-    out[(a == 0) | (b == 0)] = 0
     return out

@@ -1,115 +1,74 @@
-"""A reference researcher export built straight from generated records (no register involved),
+"""A reference researcher export built straight from generated records (no register written),
 for tests and for checking the register's own export against; and the design matrix of the
 planted risk model on the export's columns.
 
-The keys are the raw record ids (the register's export pseudonymises them), and the derived
-outcomes follow ``register.definitions``.
+The rows are made by the register's one export function, so columns, ages, agency status and
+outcomes are the register's; the keys are the raw record ids (the register's export
+pseudonymises them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
 import pandas as pd
 
+from register.export import COLUMN_NAMES, COLUMNS, export_row
+from register.model import MODEL
+
 from . import params
-from ._util import NA
-from .exploitation import INDICATORS, derive
-from .national import agency_status_at
 from .records import CommuneRecords
 
-_KINDS = {None: NA, "none": 0, "labour": 1, "sexual": 2, "forced_marriage": 3, "other": 4}
-AGE_BANDS = ("<18", "18-24", "25-34", "35-44", "45+")
-DEPARTURE_COLUMNS = ("sex", "destination_country", "sector", "channel", "n_brokers",
-                     "has_passport", "has_visa", "has_work_permit", "has_border_pass",
-                     "contract_seen", "fee_usd", "debt_usd", "departure_date")
-
-
-def _age(birth_date: pd.Series, birth_year: pd.Series, on: pd.Series) -> pd.Series:
-    """Whole years on ``on``, from the birth date when known, else the birth year (as the
-    register does)."""
-    bd = pd.to_datetime(birth_date)
-    day = pd.to_datetime(on)
-    exact = day.dt.year - bd.dt.year - ((day.dt.month < bd.dt.month)
-                                        | ((day.dt.month == bd.dt.month) & (day.dt.day < bd.dt.day)))
-    rough = day.dt.year - birth_year
-    return exact.where(bd.notna(), rough).astype("Int64")
+PERSON_FIELDS = tuple(f.name for f in MODEL.table("persons").fields)
+RETURN_FIELDS = tuple(f.name for f in MODEL.table("returns").fields if f.name != "journey_id")
 
 
 def reference_export(records: Iterable[CommuneRecords], latent: bool = False) -> pd.DataFrame:
-    """One row per journey, with the researcher-export columns of the team brief.
+    """One row per journey, built by the register's own export (``register.export.export_row``)
+    from the generated records, with their raw ids as keys.
 
     With ``latent=True`` adds the planted truth per journey: ``p_fl``, ``fl_true``, ``p_tr``,
     ``tr_true`` (NaN for copies of people registered twice).
     """
-    deps: list[dict] = []
-    rets: list[dict] = []
-    where: list[str] = []
-    refs: set[str] = set()
+    rows: list[dict] = []
     lat: list[pd.DataFrame] = []
     agencies: dict[str, dict] = {}
     for r in records:
-        deps.extend(r.departures)
-        where.extend([r.commune] * len(r.departures))
-        rets.extend(r.returns)
-        refs.update(x["journey_id"] for x in r.referrals)
         agencies.update({a["id"]: a for a in r.agencies})
+        returns = {x["journey_id"]: x for x in r.returns}
+        referred = {x["person_id"] for x in r.referrals}
+        persons: dict[str, dict] = {}
+        for d in r.departures:
+            # a later journey of a person may omit the person fields: the first one holds them
+            person = persons.setdefault(d["person_id"], d)
+            agency = agencies.get(d["agency_id"]) or {}
+            ret = returns.get(d["journey_id"]) or {}
+            joined = {**{k: v for k, v in d.items() if k not in PERSON_FIELDS},
+                      **{k: person.get(k) for k in PERSON_FIELDS},
+                      "licence_status": agency.get("licence_status"),
+                      "licence_expiry": agency.get("licence_expiry"),
+                      **{k: ret.get(k) for k in RETURN_FIELDS},
+                      "return_id": ret.get("id"), "referred": d["person_id"] in referred}
+            rows.append(export_row(joined, _raw_id, r.commune))
         if latent:
             lat.append(pd.DataFrame({
                 "journey_id": r.latent["journey_id"], "p_fl": r.latent["p_fl"],
                 "fl_true": r.latent["fl"].astype(int), "p_tr": r.latent["p_tr"],
                 "tr_true": r.latent["tr"].astype(int)}))
-    dep = pd.DataFrame.from_records(deps)
-    dep["register_commune"] = where
-    ret = pd.DataFrame.from_records(rets, columns=["id", "journey_id", "return_date", "return_mode",
-                                                   "job_done", *INDICATORS, "exploitation_type",
-                                                   "recorded_date"])
-    df = dep.merge(ret.drop(columns=["id", "recorded_date"]), on="journey_id", how="left")
-    out = pd.DataFrame({
-        "journey_key": df["journey_id"], "person_key": df["person_id"],
-        "register_commune": df["register_commune"],
-        "province_code": df["home_village"].str[:2], "district_code": df["home_village"].str[:4],
-        "commune_code": df["home_village"].str[:6],
-    })
-    # a later journey of a person may omit the person fields: carry them from the first
-    person = df.groupby("person_id")[["sex", "birth_date", "birth_year"]].transform("first")
-    out["sex"] = person["sex"]
-    out["birth_year"] = person["birth_year"].astype("Int64")
-    out["age_at_departure"] = _age(person["birth_date"], person["birth_year"], df["departure_date"])
-    out["age_band"] = pd.cut(out["age_at_departure"].astype(float), [-np.inf, 17, 24, 34, 44, np.inf],
-                             labels=AGE_BANDS).astype(object)
-    out["departure_date"] = df["departure_date"]
-    out["departure_year"] = df["departure_date"].str[:4].astype(int).astype("Int64")
-    for c in ("destination_country", "sector", "channel"):
-        out[c] = df[c]
-    out["agency_status"] = [agency_status_at(agencies[a], when) if isinstance(a, str) else "none"
-                            for a, when in zip(df["agency_id"], df["departure_date"], strict=True)]
-    for c in ("n_brokers", "has_passport", "has_visa", "has_work_permit", "has_border_pass",
-              "contract_seen"):
-        out[c] = pd.array(df[c], dtype="Int64")
-    out["fee_usd"] = df["fee_usd"].astype(float)
-    out["debt_usd"] = df["debt_usd"].astype(float)
-    out["returned"] = df["return_date"].notna().astype(int)
-    out["return_date"] = df["return_date"]
-    out["return_year"] = pd.array(df["return_date"].str[:4].astype(float), dtype="Int64")
-    out["return_mode"] = df["return_mode"]
-    recorded = {}
-    for c in INDICATORS:
-        col = pd.array(df[c], dtype="Int64")
-        out[c] = col
-        recorded[c] = col.fillna(NA).to_numpy(dtype=np.int8)
-    out["exploitation_type"] = df["exploitation_type"]
-    kind = np.array([_KINDS[k if isinstance(k, str) else None] for k in df["exploitation_type"]],
-                    dtype=np.int8)
-    fl, tr = derive(recorded, kind)
-    out["forced_labour"] = pd.array(np.where(fl == NA, None, fl), dtype="Int64")
-    out["trafficking"] = pd.array(np.where(tr == NA, None, tr), dtype="Int64")
-    out["referred"] = df["journey_id"].isin(refs).astype(int)
+    out = pd.DataFrame.from_records(rows, columns=list(COLUMN_NAMES))
+    for column in COLUMNS:
+        if column.type == "int":
+            out[column.name] = pd.array(out[column.name], dtype="Int64")
+        elif column.type == "float":
+            out[column.name] = pd.to_numeric(out[column.name]).astype(float)
     if latent:
         out = out.merge(pd.concat(lat, ignore_index=True).rename(columns={"journey_id": "journey_key"}),
                         on="journey_key", how="left")
     return out
+
+
+def _raw_id(kind: str, record_id: str) -> str:
+    return record_id
 
 
 def risk_design(df: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from register.definitions import agency_status_at
+
 from . import params
 from ._util import day, iso_dates, uuids
 from .geography import Geography, load_geography
@@ -33,31 +35,22 @@ class Agencies:
     allowed: np.ndarray  # bool (n_agencies, n_destinations)
 
     def status_at(self, agency: np.ndarray, on_day: np.ndarray) -> np.ndarray:
-        """Licence status code of each agency (-1 = none) on each day: see ``agency_status_at``."""
+        """Licence status code of each agency (index into AGENCY_STATUS_CODES; 0 = no agency)
+        on each day, by the register's own rule (``register.definitions.agency_status_at``)."""
         out = np.zeros(agency.shape, dtype=np.int8)  # none
-        has = agency >= 0
-        a = agency[has]
-        code = self.status[a].copy()
-        still_valid = (code != AGENCY_STATUS_CODES.index("unlicensed")) & (on_day[has] <= self.lapse_day[a])
-        code[still_valid] = AGENCY_STATUS_CODES.index("licensed")
-        out[has] = code
+        has = np.flatnonzero(agency >= 0)
+        if not len(has):
+            return out
+        pairs = np.unique(np.stack([agency[has], on_day[has]]), axis=1)
+        days = iso_dates(pairs[1])
+        code = {}
+        for a, d, when in zip(pairs[0].tolist(), pairs[1].tolist(), days, strict=True):
+            record = self.records[a]
+            status = agency_status_at(record["licence_status"], record["licence_expiry"], when)
+            code[(a, d)] = AGENCY_STATUS_CODES.index(status)
+        out[has] = [code[(a, d)] for a, d in zip(agency[has].tolist(), on_day[has].tolist(),
+                                                 strict=True)]
         return out
-
-
-def agency_status_at(agency: dict, departure_date: str) -> str:
-    """Status of an agency record on the day of a departure (the export's ``agency_status``).
-
-    ``unlicensed`` agencies never had a licence. Otherwise the licence was valid up to and
-    including ``licence_expiry`` (the expiry, suspension or revocation date); after that the
-    agency's current ``licence_status`` applies. ``licensed`` agencies are licensed throughout.
-    """
-    status = agency["licence_status"]
-    if status in ("unlicensed", "licensed"):
-        return status
-    expiry = agency.get("licence_expiry")
-    if expiry is None or departure_date <= expiry:
-        return "licensed"
-    return status
 
 
 def _make_agencies(rng: np.random.Generator) -> Agencies:

@@ -62,8 +62,9 @@ def read_list(path: str | Path) -> list[dict[str, Any]]:
 def register_victims(register: str | Path, *, passphrase: str | None = None) -> list[dict[str, Any]]:
     """Persons whose register record shows trafficking on some journey (one per linked person)."""
     import register as reg_api
-    from register.definitions import trafficking
-    from register.fields import ILO_INDICATORS
+    from register.definitions import outcomes
+    from register.validation import age_at
+    from register.vocabulary import ILO_INDICATORS
 
     cols = ", ".join("r." + c for c in ILO_INDICATORS)
     with reg_api.open_register(register, passphrase=passphrase, upgrade=False) as reg:
@@ -81,7 +82,8 @@ def register_victims(register: str | Path, *, passphrase: str | None = None) -> 
     victims: dict[str, dict[str, Any]] = {}
     for values in rows:
         row = dict(zip(names, values, strict=True))
-        if trafficking(row) != 1 or row["person"] in victims:
+        age = age_at(row["birth_date"], row["birth_year"], row["departure_date"])
+        if outcomes(row, age)[1] != 1 or row["person"] in victims:
             continue
         victims[row["person"]] = {
             "record_id": row["person"], "name": row["name"], "sex": row["sex"],

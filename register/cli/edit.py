@@ -21,7 +21,7 @@ def correct(
     no_input: NoInput = False,
 ) -> None:
     """Correct fields of a record; the old values stay in the audit log."""
-    from ..query import correct as run_correct
+    from ..correct import correct as run_correct
 
     changes: dict[str, str] = {}
     for item in set_ or []:

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..fields import PROMPT_SKIP, Field, fields_of
 from ..i18n import t
+from ..model import PROMPT_SKIP, Field, fields_of
 from .app import Clerk, Db, NoInput, app, echo, fail, handled, need, open_db, show_warnings
 
 COMMANDS = {

@@ -1,4 +1,4 @@
-"""The analysis reads the researcher export; the fast path must equal the register's own export."""
+"""The analysis reads the researcher export: the one the register's own `register export` writes."""
 
 from __future__ import annotations
 
@@ -17,16 +17,28 @@ def kep(tmp_path_factory):
     return sorted((folder / "communes").glob("*.db"))[0]
 
 
-def test_fast_export_equals_the_register_export(kep, tmp_path):
+@pytest.mark.parametrize("level", ["standard", "detailed"])
+def test_the_notebooks_export_equals_the_clis(kep, tmp_path, level):
+    from typer.testing import CliRunner
+
+    from register.cli import app
+
     out = tmp_path / "export.csv"
-    with register.open_register(kep) as reg:
-        register.export_researcher(reg, out, level="detailed")
-    slow = load_export(out).sort_values("journey_key").reset_index(drop=True)
-    fast = from_register(kep).sort_values("journey_key").reset_index(drop=True)
-    assert len(fast) > 50
-    pd.testing.assert_frame_equal(slow, fast, check_dtype=True)
-    assert data_hash(slow) == data_hash(fast.sample(frac=1, random_state=1))
-    assert fast["forced_labour"].notna().sum() > 0
+    done = CliRunner().invoke(app, ["export", "--db", str(kep), "--out", str(out), "--level", level,
+                                    "--no-input"])
+    assert done.exit_code == 0, done.output
+    cli = load_export(out).sort_values("journey_key").reset_index(drop=True)
+    notebooks = load_export(kep, level).sort_values("journey_key").reset_index(drop=True)
+    assert len(notebooks) > 50
+    pd.testing.assert_frame_equal(cli, notebooks, check_dtype=True)
+    assert data_hash(cli) == data_hash(notebooks.sample(frac=1, random_state=1))
+    assert notebooks["forced_labour"].notna().sum() > 0
+
+
+def test_the_notebooks_get_the_generalised_level_by_default(kep):
+    frame = from_register(kep)
+    assert frame["birth_year"].isna().all() and frame["age_at_departure"].isna().all()
+    assert frame["departure_date"].str.len().eq(7).all()
 
 
 def test_export_file_kinds(kep, tmp_path):

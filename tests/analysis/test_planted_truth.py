@@ -31,7 +31,7 @@ def country(tmp_path_factory):
     national = folder / "national.db"
     merge(sorted((folder / "communes").glob("*.db")), national, link=False)
     truth = json.loads((folder / "communes" / "truth.json").read_text())
-    return from_register(national), truth
+    return from_register(national, level="detailed"), truth
 
 
 def test_province_prevalence_intervals_cover_the_model_truth(country):

@@ -29,8 +29,8 @@ from typer.testing import CliRunner
 
 import register
 from register.cli import app
-from register.fields import fields_of
 from register.io import safe_cell
+from register.model import MODEL, fields_of
 from tests.faults import helpers as h
 
 runner = CliRunner()
@@ -83,9 +83,12 @@ def state(conn) -> tuple:
     return counted, head
 
 
+IDENTITY = ", ".join(f"i.{f.name}" for f in MODEL.table("person_identity").fields)
+
+
 def stored(reg, journey_id: str) -> dict[str, Any]:
     cur = reg.conn.execute(
-        "SELECT i.name, i.national_id, i.phone, p.sex, p.birth_date, p.birth_year, "
+        f"SELECT {IDENTITY}, p.sex, p.birth_date, p.birth_year, "
         "p.home_village, j.* FROM journeys j JOIN persons p ON p.id = j.person_id "
         "LEFT JOIN person_identity i ON i.person_id = p.id WHERE j.id = ?", (journey_id,))
     return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))

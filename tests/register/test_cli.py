@@ -67,8 +67,8 @@ def test_bad_option_value_is_a_clear_message(reg_path):
 
 def test_departure_and_return_by_prompts(reg_path):
     # Answers in prompt order; a wrong answer is asked again (here the country "XX").
-    answers = ["Chan Sophea", "", "", "M", "", "1990", VILLAGE, "2023-01-02", "XX", "TH", "",
-               "", "own", "", "", "", "", "", "", "", "", "", "", ""]
+    answers = ["Chan Sophea", "", "", "", "M", "", "1990", VILLAGE, "", "", "2023-01-02", "XX",
+               "TH", "", "", "own", "", "", "", "", "", "", "", "", "", "", "", ""]
     result = invoke("add-departure", "--db", str(reg_path), input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "not a known ISO country code" in result.output

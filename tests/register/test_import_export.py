@@ -9,7 +9,7 @@ import pytest
 
 import register
 from register.errors import RegisterError, ValidationError
-from register.export import COLUMNS, IDENTIFYING
+from register.export import COLUMN_NAMES, SENSITIVE
 from tests.conftest import TODAY, departure
 
 HEADER = register.template("departures").strip().split(",")
@@ -112,8 +112,8 @@ def test_export_has_no_identifying_field_or_value(reg, tmp_path):
     n, out = _export(reg, tmp_path)
     text = out.read_text(encoding="utf-8")
     header = text.splitlines()[0].split(",")
-    assert n == 1 and tuple(header) == COLUMNS
-    assert not set(IDENTIFYING) & set(header)
+    assert n == 1 and tuple(header) == COLUMN_NAMES
+    assert not set(SENSITIVE) & set(header)
     for secret in ("សុខ ដារា", "010203045", "012345678", "Rayong", "fishing boat", journey,
                    "01020101"):
         assert secret not in text

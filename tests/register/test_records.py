@@ -82,7 +82,7 @@ def test_return_rules(reg):
     register.add_records(reg, "returns", [ok], today=TODAY)
     with pytest.raises(ValidationError) as caught:
         register.add_records(reg, "returns", [ok], today=TODAY)
-    assert caught.value.problems[0].rule == "rule.return_exists"
+    assert caught.value.problems[0].rule == "rule.unique.returns"
     with pytest.raises(ValidationError) as caught:
         register.add_records(reg, "returns", [{**ok, "journey_id": "0" * 36}], today=TODAY)
     assert caught.value.problems[0].rule == "rule.no_journey"

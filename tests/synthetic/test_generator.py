@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from register.errors import UnknownCodeError
-from register.fields import fields_of
+from register.model import fields_of
 from register.validation import clean_record
-from synthetic import agency_status_at, make_country, params, romanize
+from synthetic import make_country, params, romanize
 from synthetic.frame import reference_export
 from synthetic.names import FAMILY, GIVEN_FEMALE, add_typos
 from synthetic.national import make_plan
@@ -153,16 +153,6 @@ def test_realistic_mess_is_present(national_frame):
     returned = df[df["returned"] == 1]
     assert 0.3 < returned["forced_labour"].isna().mean() < 0.5  # indicators not asked
     assert returned["ind_isolation"].isna().mean() > returned["exploitation_type"].isna().mean()
-
-
-def test_agency_status_at_departure():
-    agency = {"licence_status": "expired", "licence_expiry": "2019-06-30"}
-    assert agency_status_at(agency, "2019-06-30") == "licensed"
-    assert agency_status_at(agency, "2019-07-01") == "expired"
-    assert agency_status_at({"licence_status": "unlicensed", "licence_expiry": None},
-                            "2016-01-01") == "unlicensed"
-    assert agency_status_at({"licence_status": "licensed", "licence_expiry": "2026-09-01"},
-                            "2025-01-01") == "licensed"
 
 
 def test_duplicate_pairs_are_in_the_records(small):
