@@ -10,13 +10,13 @@ backup (bit rot, a damaged USB stick); :func:`restore` verifies first, keeps the
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .db import connect, is_encrypted, open_register
 from .errors import IntegrityError, RegisterError
 from .i18n import t
+from .platform import remove_file, replace_file
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,9 @@ def backup(register: str | Path, out: str | Path, *, passphrase: str | None = No
         tmp.unlink(missing_ok=True)
         raise
     digest = _sha256(tmp)
-    os.replace(tmp, out)
-    Path(str(out) + ".sha256").write_text(f"{digest}  {out.name}\n", encoding="utf-8")
+    replace_file(tmp, out)
+    # "\n" even on Windows, so that `sha256sum -c` checks the sidecar anywhere
+    Path(str(out) + ".sha256").write_text(f"{digest}  {out.name}\n", encoding="utf-8", newline="\n")
     return BackupInfo(out, digest, records)
 
 
@@ -101,8 +102,8 @@ def restore(backup_path: str | Path, register: str | Path, *,
         raise IntegrityError(t("err.restore_copy"))
     if register.exists():
         aside = register.with_name(register.name + ".before-restore")
-        os.replace(register, aside)
+        replace_file(register, aside)
         for suffix in ("-wal", "-shm"):
-            Path(str(register) + suffix).unlink(missing_ok=True)
-    os.replace(tmp, register)
+            remove_file(Path(str(register) + suffix))
+    replace_file(tmp, register)
     return info

@@ -28,6 +28,7 @@ from .errors import (
     SchemaVersionError,
 )
 from .i18n import t
+from .platform import replace_file, sqlite_uri
 from .sqlite import sqlite_utils
 
 BUSY_TIMEOUT_MS = 60_000
@@ -67,7 +68,9 @@ def connect(path: str | Path, durable: bool = True,
     to disk that make a committed record survive a power cut.
     """
     if passphrase is None:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        # A file URI (uri=True): ATTACH of a URI then works on every platform, Windows included.
+        conn = sqlite3.connect(sqlite_uri(path), uri=True, isolation_level=None,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
     else:
         if not passphrase:
             raise PassphraseError(t("err.passphrase_empty"))
@@ -258,7 +261,7 @@ def create_register(
         conn.executemany("INSERT INTO register_meta (key, value) VALUES (?, ?)", meta.items())
     conn.close()
     # Only a complete register ever carries the final name (a power cut leaves a .creating file).
-    os.replace(tmp, path)
+    replace_file(tmp, path)
     return open_register(path, actor=actor, durable=durable, passphrase=passphrase)
 
 
@@ -298,4 +301,4 @@ def change_passphrase(path: str | Path, old: str | None, new: str | None) -> Non
         check.conn.execute("PRAGMA journal_mode = WAL")
         if check.conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise RegisterError(t("err.rekey_failed"))
-    os.replace(tmp, path)
+    replace_file(tmp, path)

@@ -45,7 +45,3 @@ class EncryptedRegisterError(NotARegisterError):
 
 class PassphraseError(RegisterError):
     """The passphrase does not open this register."""
-
-
-class MissingExtraError(RegisterError):
-    """A command needs an optional part of the program (an extra) that is not installed."""

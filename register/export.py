@@ -29,6 +29,7 @@ from .errors import RegisterError
 from .i18n import t
 from .io import safe_cell
 from .model import MODEL, Field
+from .platform import replace_file
 from .validation import age_at
 
 LEVELS = ("detailed", "standard", "strict")
@@ -301,6 +302,6 @@ def export_with_report(reg: Register, out: str | Path, *, level: str = "standard
             marks = ", ".join("?" for _ in COLUMN_NAMES)
             conn.executemany(f"INSERT INTO journeys VALUES ({marks})", rows())
         conn.close()
-    tmp.replace(out)
+    replace_file(tmp, out)
     present = tuple(q for q in QUASI_IDENTIFIERS if any(r[q] is not None for r in written))
     return len(written), k_anonymity(written, k, present)

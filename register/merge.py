@@ -37,6 +37,7 @@ from .errors import (
     SchemaVersionError,
 )
 from .model import MODEL
+from .platform import fsync_directory, fsync_file, remove_file, replace_file, sqlite_uri
 from .schema import RECORD_TABLES
 
 MERGED_LEVELS = ("district", "province", "national", "merged")
@@ -208,7 +209,7 @@ def _copy_sql(conn: sqlite3.Connection) -> list[tuple[str, str]]:
 
 def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[str, str]],
                passphrase: str | None) -> None:
-    uri = f"file:{source.path.resolve()}?mode=ro"
+    uri = sqlite_uri(source.path.resolve(), mode="ro")
     if passphrase is None:
         conn.execute("ATTACH DATABASE ? AS src", (uri,))
     else:  # an SQLCipher connection: each file with its key ('' for a plain one)
@@ -313,14 +314,15 @@ def apply_merge(
         work.unlink(missing_ok=True)
         raise
     reg.close()
-    _fsync(work)
+    fsync_file(work)
     wal = Path(str(plan.out) + "-wal")
     if wal.exists() and wal.stat().st_size:
         work.unlink(missing_ok=True)
         raise RegisterError(f"{plan.out} is open in another program; close it and merge again")
-    os.replace(work, plan.out)
+    replace_file(work, plan.out)
+    fsync_directory(plan.out.parent)
     for suffix in ("-wal", "-shm"):
-        Path(str(plan.out) + suffix).unlink(missing_ok=True)
+        remove_file(Path(str(plan.out) + suffix))
     report.seconds = time.perf_counter() - start
     return report
 
@@ -339,14 +341,6 @@ def _copy_register(source: Path, target: Path, passphrase: str | None = None) ->
     finally:
         dst.close()
         src.close()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def relink(conn: sqlite3.Connection, threshold: float | None = None) -> tuple[int, int]:

@@ -141,4 +141,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def main() -> None:
+    from ..platform import configure_console
+
+    configure_console()  # Khmer to a Windows console or a redirected (cp1252) pipe
     app(prog_name="register")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..extras import require
 from .app import NoInput, app, ask_passphrase, echo, handled
 
 
@@ -34,6 +35,8 @@ def merge(
     from ..db import is_encrypted
     from ..merge import apply_merge, plan_merge
 
+    if not no_link:
+        require("link")  # finding the same person in two communes: Splink and DuckDB
     encrypted = any(p.is_file() and is_encrypted(p) for p in [*inputs, out])
     passphrase = ask_passphrase(no_input) if encrypted or encrypt else None
     plan = plan_merge(inputs, out, passphrase=passphrase)

@@ -9,27 +9,13 @@ naming the extra to install instead of a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ..errors import MissingExtraError
-from ..i18n import t
+from ..extras import load_command
 from .app import NoInput, app, echo, fail, handled
-
-GROUP = "commune_register.commands"
-
-
-def implementation(name: str, extra: str = "analysis") -> Callable[..., Any]:
-    """The function behind a research command, or MissingExtraError naming the extra."""
-    found = entry_points(group=GROUP, name=name)
-    try:
-        return next(iter(found)).load()
-    except (StopIteration, ImportError):
-        raise MissingExtraError(t("err.needs_extra", command=name, extra=extra)) from None
 
 
 @app.command()
@@ -45,8 +31,8 @@ def synth(
     """Write synthetic commune registers with a planted truth (no real person in them)."""
     if scale <= 0:
         raise fail("--scale must be positive", 2)
-    implementation("synth")(provinces=provinces, out=out, seed=seed, scale=scale,
-                            workers=workers, echo=echo)
+    load_command("synth")(provinces=provinces, out=out, seed=seed, scale=scale,
+                          workers=workers, echo=echo)
 
 
 @app.command()
@@ -59,4 +45,4 @@ def demo(
     no_input: NoInput = False,
 ) -> None:
     """Build a demo: synthetic registers of every commune, merged, exported, summarised."""
-    implementation("demo")(out=out, seed=seed, notebooks=notebooks, echo=echo)
+    load_command("demo")(out=out, seed=seed, notebooks=notebooks, echo=echo)
