@@ -1,7 +1,7 @@
 """Record linkage at national scale: time, memory and quality on planted duplicates.
 
     .venv/bin/python bench/bench_linkage.py [--records 2000000] [--dup-share 0.0075] [--seed 1]
-                                            [--threshold 0.9] [--across-only / --all-pairs]
+                                            [--threshold 0.9] [--all-pairs] [--sweep] [--ceiling]
 
 Generates about ``--records`` synthetic people spread over 1,650 commune registers (sources) of
 uneven size, with ``--dup-share`` of them registered a second time (a few a third time) in another
@@ -10,6 +10,7 @@ national ID and phone often missing or changed, a birth year instead of a date, 
 commune. Then runs :func:`register.linkage.link_records` on the whole lot and prints the time,
 the candidate pairs scored, the peak memory of the process (``ru_maxrss``) and the precision and
 recall of the links against the planted truth, overall and by what the duplicate shares.
+``--ceiling`` adds the most recall any linker could reach on the same records (see ceiling()).
 
 Names come from short lists of common Khmer names, so a name alone says little at this scale.
 No real person is meant.
@@ -24,7 +25,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from register.linkage import link_records, linkage_quality
+from register.linkage import link_records, linkage_quality, normalise_name
 
 FAMILY = [("សុខ", "Sok"), ("ចាន់", "Chan"), ("គីម", "Kim"), ("ហេង", "Heng"), ("មាស", "Meas"),
           ("ជា", "Chea"), ("កែវ", "Keo"), ("លី", "Ly"), ("សំ", "Sam"), ("ប្រាក់", "Prak"),
@@ -134,6 +135,107 @@ def generate(n_records: int, dup_share: float, seed: int) -> tuple[pd.DataFrame,
     return records, truth, kinds
 
 
+# What two records share, as the recall ceiling sees it (see ceiling()): every field of generate().
+_PATTERN = """
+  CASE WHEN l.fold = r.fold THEN 'same name' WHEN l.skel = r.skel THEN 'same skeleton'
+       WHEN jaro_winkler_similarity(l.fold, r.fold) >= 0.9 THEN 'similar' ELSE 'different' END AS name,
+  CASE WHEN l.bdate = r.bdate THEN 'same date' WHEN l.byear = r.byear AND (l.bdate IS NULL OR r.bdate IS NULL)
+       THEN 'same year, a date missing' WHEN l.byear = r.byear THEN 'same year, dates differ'
+       WHEN abs(l.byear - r.byear) = 1 THEN 'year +-1' ELSE 'other' END AS birth,
+  CASE WHEN l.nid IS NULL OR r.nid IS NULL THEN 'missing' WHEN l.nid = r.nid THEN 'same'
+       ELSE 'differ' END AS nid,
+  CASE WHEN l.phone IS NULL OR r.phone IS NULL THEN 'missing' WHEN l.phone = r.phone THEN 'same'
+       ELSE 'differ' END AS phone,
+  CASE WHEN l.commune = r.commune THEN 'same commune' WHEN l.province = r.province
+       THEN 'same province' ELSE 'elsewhere' END AS place,
+  CASE WHEN l.sex = r.sex THEN 'same' WHEN l.sex <> r.sex THEN 'differ' ELSE 'missing' END AS sex"""
+
+
+def ceiling(records: pd.DataFrame, truth: set[frozenset[str]], kinds: dict[str, set[frozenset[str]]],
+            *, precision: float, threshold: float, across: bool) -> dict[str, object]:
+    """The most recall any linker deciding on what two records share could reach on these records.
+
+    Pairs that agree and differ on the same fields in the same way (name: the same, the same
+    skeleton, similar or different; birth: same date, same year with a date missing or dates
+    differing, a year apart, other; national ID and phone: same, different or missing; same
+    commune, same province or elsewhere; sex) cannot be told apart, so a linker deciding on these
+    links all of them or none. (generate() draws names, dates and the commune a duplicate moves to
+    uniformly, so finer features carry next to nothing more.) The pairs counted by pattern, with
+    the truth, are all pairs sharing name skeleton and birth year and, across sources, all pairs
+    sharing the home commune; the true pairs outside both (moved, and a typo changed the skeleton
+    or the year is off by one) are counted as found, which can only raise the ceiling.
+
+    Two ceilings: at ``threshold``, linking every pattern whose pairs are at least ``threshold``
+    true (what a calibrated model linking at that threshold can do); at ``precision``, the largest
+    recall keeping precision at least ``precision`` (patterns by their share of true pairs, the
+    last one in part: a bound on any rule deciding on these patterns, even a randomised one).
+    """
+    import duckdb
+
+    names = {n: normalise_name(n) for n in records["name"].dropna().unique()}
+    row = {rid: k for k, rid in enumerate(records["record_id"])}
+    keyed = pd.DataFrame({
+        "id": np.arange(len(records)), "src": records["source"],
+        "fold": records["name"].map(lambda n: names[n][0] if n in names else None),
+        "skel": records["name"].map(lambda n: names[n][2] if n in names else None),
+        "nid": records["national_id"], "phone": records["phone"], "sex": records["sex"],
+        "byear": records["birth_year"].astype("float64"), "bdate": records["birth_date"],
+        "commune": records["commune_code"], "province": records["province_code"]})
+    kind_of = {pair: kind for kind, pairs in kinds.items() for pair in pairs}
+    true = pd.DataFrame([(*sorted(row[r] for r in p), kind_of[p]) for p in truth], columns=["a", "b", "kind"])
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.register("keyed_in", keyed)
+    con.execute("CREATE TABLE keyed AS SELECT * FROM keyed_in")
+    con.register("true_pairs", true)
+    other_source = " AND l.src <> r.src" if across else ""
+    count = ("SELECT {pattern}, coalesce(t.kind, '') AS kind, count(*) AS n FROM keyed l JOIN keyed r "
+             "ON {on} LEFT JOIN true_pairs t ON t.a = least(l.id, r.id) AND t.b = greatest(l.id, r.id) "
+             "GROUP BY ALL")
+    # Two records of different sources (communes) with the same home commune: at least one lives
+    # away from the commune of its source; the pair is taken once, from that one (or the first).
+    counts = pd.concat([con.execute(count.format(pattern=_PATTERN, on=on)).df() for on in (
+        "l.skel = r.skel AND l.byear = r.byear AND l.id < r.id" + other_source,
+        "l.commune = r.commune AND l.commune <> l.src AND l.src <> r.src "
+        "AND (r.commune = r.src OR l.id < r.id) "
+        "AND NOT coalesce(l.skel = r.skel AND l.byear = r.byear, FALSE)")])
+    con.close()
+    pattern = ["name", "birth", "nid", "phone", "place", "sex"]
+    by_pattern = counts.pivot_table(index=pattern, columns="kind", values="n", aggfunc="sum",
+                                    fill_value=0).rename(columns={"": "false"})
+    if "false" not in by_pattern.columns:
+        by_pattern["false"] = 0
+    kind_names = [k for k in kinds if k in by_pattern.columns]
+    by_pattern["true"] = by_pattern[kind_names].sum(axis=1)
+    by_pattern["share"] = by_pattern["true"] / (by_pattern["true"] + by_pattern["false"])
+    by_pattern = by_pattern[by_pattern["true"] > 0].sort_values(["share", "true"], ascending=False)
+    outside = {k: len(kinds[k]) - (int(by_pattern[k].sum()) if k in kind_names else 0) for k in kinds}
+
+    # At a threshold: every pattern at least that true.
+    linked = by_pattern[by_pattern["share"] >= threshold]
+    at_threshold = {k: outside[k] + (int(linked[k].sum()) if k in kind_names else 0) for k in kinds}
+    # At a precision: patterns by share while precision stays at least the target, the last in part
+    # (the optimum of the fractional problem, hence a bound on any choice of whole patterns).
+    at_precision = {k: float(v) for k, v in outside.items()}
+    tp, fp = float(sum(outside.values())), 0.0
+    for _, row in by_pattern.iterrows():
+        room = tp - precision * (tp + fp)        # precision stays >= target while this is >= 0
+        t, f = float(row["true"]), float(row["false"])
+        cost = precision * (t + f) - t           # what the whole pattern takes of that room
+        part = 1.0 if cost <= room else room / cost
+        for k in kind_names:
+            at_precision[k] += part * row[k]
+        tp, fp = tp + part * t, fp + part * f
+        if part < 1.0:
+            break
+    n_true = len(truth)
+    return {"recall_at_threshold": sum(at_threshold.values()) / n_true,
+            "recall_at_precision": tp / n_true,
+            "by_kind_at_threshold": {k: v / len(kinds[k]) for k, v in at_threshold.items()},
+            "by_kind_at_precision": {k: v / len(kinds[k]) for k, v in at_precision.items()},
+            "outside": sum(outside.values()), "pairs": int(counts["n"].sum()), "patterns": by_pattern}
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -148,6 +250,9 @@ def main() -> None:
     parser.add_argument("--all-pairs", action="store_true", help="also compare records of one source")
     parser.add_argument("--sweep", action="store_true",
                         help="link at 0.5 and print precision and recall at several thresholds")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also print the most recall any linker could reach here (about a minute "
+                             "and 2 GB more at 2 M records)")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -172,10 +277,26 @@ def main() -> None:
     print(f"clusters: precision {quality['cluster_precision']:.4f}  recall {quality['cluster_recall']:.4f}"
           f"  exact {quality['clusters_exact']:,} of {quality['n_true_clusters']:,}")
     found = {frozenset((a, b)) for a, b, p in result.pairs if p >= args.threshold}
+    top = None
+    if args.ceiling:
+        t0, cpu0 = time.perf_counter(), _cpu()
+        top = ceiling(records, truth, kinds, precision=0.98, threshold=args.threshold,
+                      across=not args.all_pairs)
+        print(f"recall ceiling ({top['pairs']:,} pairs sharing name skeleton and birth year, or home "
+              f"commune, counted by pattern in {time.perf_counter() - t0:.0f} s, {_cpu() - cpu0:.0f} s CPU; "
+              f"{top['outside']:,} "
+              "true pairs outside them counted as found):")
+        print(f"  linking every pattern at least {args.threshold:g} true: recall "
+              f"{top['recall_at_threshold']:.4f}")
+        print(f"  best recall at precision >= 0.98: {top['recall_at_precision']:.4f}")
     print(f"recall at {args.threshold:g} by what the two records of a true pair share "
-          "(besides name, sex, birth year):")
+          "(besides name, sex, birth year)" + (", and its two ceilings:" if top else ":"))
     for kind, pairs in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
-        print(f"  {kind:16s} {len(pairs):7,} pairs  recall {len(pairs & found) / len(pairs):.3f}")
+        line = f"  {kind:16s} {len(pairs):7,} pairs  recall {len(pairs & found) / len(pairs):.3f}"
+        if top:
+            line += (f"  ceiling {top['by_kind_at_threshold'][kind]:.3f} (at {args.threshold:g}),"
+                     f" {top['by_kind_at_precision'][kind]:.3f} (at precision 0.98)")
+        print(line)
     if args.sweep:
         print("pair precision and recall by threshold:")
         for cut in (0.5, 0.8, 0.9, 0.95, 0.99, 0.999):

@@ -6,12 +6,10 @@ deleted, and counted once in the researcher export), and linking victims across 
 estimate directly, so :func:`linkage_quality` reports precision and recall against a known truth.
 
 **Model.** Fellegi-Sunter, scored by Splink on DuckDB, comparing the name, birth date or year, sex,
-national ID, phone and home commune/province. Names are compared within a script after folding
-(Latin: lowercase ASCII letters; Khmer: its letters and signs; no spaces), and across scripts by a
-rough consonant *skeleton* shared by Khmer script and its usual transliterations (``សុខ ដារ៉ា`` and
-``Sok Dara`` both give ``sktr``). The skeleton is a heuristic: it misses words whose spelling and
-sound part ways (``ចន្ទនារី``/``Channary``: the ``ទ`` is silent). A shared national ID always links
-(probability 1), whatever the other fields say.
+national ID, phone and home commune/province. Names are compared within a script after folding,
+and across scripts by a rough consonant skeleton shared by Khmer script and its usual
+transliterations (:mod:`register.linkage_names`). A shared national ID always links (probability
+1), whatever the other fields say.
 
 **Parameters**, fixed so that the same records and seed give the same links, in any order (Splink
 pitfalls in STANDARDS.md §3: no expectation-maximisation, no m or u exactly 0):
@@ -34,11 +32,23 @@ pitfalls in STANDARDS.md §3: no expectation-maximisation, no m or u exactly 0):
 should be wrong; most links score above 0.99. The probabilities are roughly calibrated (in the
 national benchmark, pairs scored 0.9-0.99 were 95 % true). Measured: precision 1.00 and recall
 0.95 on the test's planted set (3,566 records in 12 sources; 0.997 and 0.91 for four lists without
-national IDs); on two million records in 1,650 registers (bench/bench_linkage.py) precision 0.987
-and recall 0.70: 98-100 % of the duplicates sharing an ID, a phone, or birth date and home commune
-are found, 84 % of those sharing only home commune and birth year, and none of those agreeing only
-on name and birth date or year, which in two million people with common Khmer names are mostly
-different people (pairs scored 0.01-0.2 there were 1-7 % true).
+national IDs); on two million records in 1,650 registers (``bench/bench_linkage.py``, seed 1)
+precision 0.987 and recall 0.703, scoring 3.0 million pairs in about 18 s of CPU and 0.8 GB: 98-100 %
+of the duplicates sharing an ID, a phone, or birth date and home commune are found, 84 % of those
+sharing only home commune and birth year, and none of those agreeing only on name and birth date
+or year, which in two million people with common Khmer names are mostly different people.
+
+**What recall can reach there.** ``bench_linkage.py --ceiling`` counts, with the planted truth, every
+pair sharing name skeleton and birth year or home commune by what the two records share: pairs
+agreeing in the same way cannot be told apart, so no linker deciding on these fields does better
+than linking the patterns with the largest share of true pairs. At two million records the ceiling
+is a recall of 0.729 for a calibrated model linking at 0.9, and 0.740 for any rule keeping precision
+at 0.98 (both counting the 714 true pairs outside those pairs as found). A quarter of the planted
+duplicate pairs share nothing but name, sex and birth date or year, with the home commune changed:
+among pairs agreeing on the same name and birth date across communes without ID or phone, 7 % are
+one person; on name and birth year, 0.02 %. Wider blocking only adds such pairs (same birth year and
+name skeleton nationally: 24 times the pairs at 500,000 records, the same links, twice the time);
+finer name and date comparisons cannot separate them either.
 
 **Blocking** (pairs scored at all; with ``across_sources_only`` only pairs from two sources): same
 national ID; same phone; same birth date and name skeleton; same birth year, name skeleton and
@@ -52,13 +62,11 @@ IDs or phones held by more than ``_MAX_SHARED`` records are placeholders, treate
 from __future__ import annotations
 
 import contextlib
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import RegisterError
+from .linkage_names import normalise_name
 from .linkage_result import LinkageResult, _components, linkage_quality
 
 if TYPE_CHECKING:
@@ -80,69 +88,6 @@ _U_MAX_PAIRS = 2e6     # record pairs sampled to estimate u
 
 class LinkageError(RegisterError, ValueError):
     """The records cannot be linked as given (a missing or repeated record_id, a missing source)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Names: fold and skeleton
-# ---------------------------------------------------------------------------------------------
-# Khmer consonants U+1780..U+17A2 -> consonant class ('-' = none: the vowel carrier អ).
-# k: ក ខ គ ឃ; g (ng): ង; c: ច ឆ ជ ឈ; j (nh): ញ; t: ដ ឋ ឌ ឍ ត ថ ទ ធ; n: ណ ន; p: ប ផ ព ភ; m y r l v;
-# s: ឝ ឞ ស; h: ហ; l: ឡ.
-_KM_CLASS = dict(zip((chr(c) for c in range(0x1780, 0x17A3)), "kkkkgccccjttttnttttnppppmyrlvssshl-",
-                     strict=True))
-_KM_CLASS.update({"\u17ab": "r", "\u17ac": "r", "\u17ad": "l", "\u17ae": "l", "\u17c6": "m"})
-_KM_SILENT_FINAL = re.compile("\u17d2?\u179a[\u17c9-\u17d1]*$")  # final រ or ្រ, no vowel after
-# Digraphs become upper-case placeholders so that the single-letter mapping leaves them alone.
-_LATIN_DIGRAPHS = (("chh", "C"), ("ch", "C"), ("kh", "K"), ("th", "T"), ("ph", "P"), ("ng", "G"),
-                   ("nh", "J"), ("sh", "S"), ("gh", "K"))
-_LATIN_SINGLE = str.maketrans("jfbdgqcxzw", "cpptkkkssv")
-_LATIN_FINAL_R = re.compile("(?<=[aeiouy])r$")
-_SPLIT = re.compile("[\\s\u200b\u200c\u200d\u17d4-\u17da.,;:/_\\-]+")
-
-
-def _is_khmer(ch: str) -> bool:
-    return "\u1780" <= ch <= "\u17dd"
-
-
-def _token_skeleton(token: str) -> str:
-    if any(_is_khmer(ch) for ch in token):
-        token = _KM_SILENT_FINAL.sub("", token) if len(token) > 1 else token
-        classes = [_KM_CLASS.get(ch, "") for ch in token]
-    else:
-        token = _LATIN_FINAL_R.sub("", token)
-        for digraph, cls in _LATIN_DIGRAPHS:
-            token = token.replace(digraph, cls)
-        classes = [("" if ch in "aeiou" else ch) for ch in token.translate(_LATIN_SINGLE)]
-    # y, v (w) and h are consonants only at the start of a word; later they spell vowels.
-    return "".join(c for i, c in enumerate(classes)
-                   if c not in ("-", "") and (i == 0 or c not in "yvh")).lower()
-
-
-@lru_cache(maxsize=200_000)
-def normalise_name(name: str | None) -> tuple[str | None, str | None, str | None]:
-    """``(fold, script, skeleton)`` of a name written in Khmer script or Latin letters.
-
-    ``fold`` keeps the letters only (Latin lowercased and stripped of accents; no spaces or
-    punctuation); ``script`` is ``"km"`` or ``"la"``; ``skeleton`` is the consonant skeleton shared
-    by Khmer script and its usual transliterations. All three are None when nothing is left.
-
-    >>> normalise_name("Sok  Dara")
-    ('sokdara', 'la', 'sktr')
-    >>> normalise_name("សុខ ដារ៉ា")[1:]
-    ('km', 'sktr')
-    """
-    if not name:
-        return None, None, None
-    text = unicodedata.normalize("NFKD", str(name)).lower()
-    tokens = [t for t in _SPLIT.split(text) if t]
-    kept = ["".join(ch for ch in t if _is_khmer(ch) or "a" <= ch <= "z") for t in tokens]
-    kept = [t for t in kept if t]
-    if not kept:
-        return None, None, None
-    fold = "".join(kept)
-    script = "km" if any(_is_khmer(ch) for ch in fold) else "la"
-    skeleton = re.sub(r"(.)\1+", r"\1", "".join(_token_skeleton(t) for t in kept))
-    return fold, script, skeleton or None
 
 
 # ---------------------------------------------------------------------------------------------
