@@ -1,0 +1,89 @@
+"""What comes back to the council: the monthly report (PDF) and the follow-up list.
+
+fpdf2 and the font are imported only inside ``report``, when a report is written.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import i18n
+from ..i18n import t
+from .app import Db, NoInput, app, echo, handled, need, open_db, print_table
+
+
+@app.command(help=t("report.help"))
+@handled
+def report(
+    db: Db = None,
+    month: Annotated[str | None, typer.Option("--month", help=t("report.help_month"))] = None,
+    out: Annotated[Path | None, typer.Option("--out", help=t("report.help_out"),
+                                             dir_okay=False)] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help=t("report.help_lang"))] = None,
+    public: Annotated[bool, typer.Option("--public", help=t("report.help_public"))] = False,
+    no_input: NoInput = False,
+) -> None:
+    from ..report import ReportError, monthly_report, parse_month
+
+    if lang is not None:  # the report's language, and that of this command's messages
+        if lang not in i18n.LANGUAGES:
+            raise ReportError(t("report.bad_lang", lang=lang, languages=", ".join(i18n.LANGUAGES)))
+        i18n.set_language(lang)
+    month = need(month, "--month", no_input, "report.ask_month")
+    parse_month(month)  # a bad month is refused before anything is opened
+    out = Path(need(out, "--out", no_input, "report.ask_out"))
+    if out.suffix.lower() != ".pdf":
+        raise ReportError(t("report.bad_suffix", file=out))
+    with open_db(db, None, no_input) as reg:
+        data = monthly_report(reg, month, public=public)
+    from ..report_pdf import period_label, write_report
+
+    pages = write_report(data, out)
+    echo(t("report.written", month=period_label(data, "month"), path=out, pages=pages))
+    if public:
+        echo(t("report.written_public", hidden=data.hidden_cells))
+    elif os.name == "posix":
+        echo(t("report.written_private"))
+    else:
+        echo(t("report.written_private_nt"))
+
+
+@app.command(help=t("followup.help"))
+@handled
+def followup(
+    db: Db = None,
+    months: Annotated[int | None, typer.Option("--months", help=t("followup.help_months"))] = None,
+    no_input: NoInput = False,
+) -> None:
+    from ..gazetteer import load_gazetteer
+    from ..report import followup as overdue
+
+    with open_db(db, None, no_input) as reg:
+        people = overdue(reg, months=months)
+    if not people:
+        echo(t("followup.none"))
+        return
+    gazetteer = load_gazetteer()
+    khmer = i18n.language() == "km"
+
+    def village(code: str) -> str:
+        if code not in gazetteer:
+            return code
+        place = gazetteer.get(code)
+        return place.name_km if khmer else place.name_en
+
+    echo(t("followup.count", n=len(people)))
+    col = {name: t(f"followup.col.{name}") for name in (
+        "name", "village", "phone", "departure_date", "destination", "months_away", "planned",
+        "journey")}
+    print_table([{
+        col["name"]: p.name or "", col["village"]: village(p.village), col["phone"]: p.phone or "",
+        col["departure_date"]: p.departure_date,
+        col["destination"]: t(f"report.country.{p.destination_country}"),
+        col["months_away"]: p.months_away, col["planned"]: p.expected_months,
+        col["journey"]: p.journey_id[:8],
+    } for p in people])
