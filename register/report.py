@@ -23,9 +23,7 @@ Definitions (the notes of the printed report say the same):
   reference date. Month arithmetic is SQLite's (``date(d, '+N months')``: 31 January plus one
   month is 3 March).
 
-The ``public`` version has no names and blanks every count from 1 to 4 (zeros are shown, as in
-``analysis.suppress``), plus, in a column whose rows add up to its total, the smallest other
-count when a blanked cell could otherwise be worked out from the total.
+The version to share is made from this one by :mod:`register.report_public`.
 """
 
 from __future__ import annotations
@@ -34,7 +32,7 @@ import datetime as dt
 import re
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from . import definitions
@@ -46,7 +44,6 @@ from .i18n import t
 from .validation import KHMER_DIGITS, age_at
 
 DEFAULT_MONTHS = 12
-THRESHOLD = 5  # the public version blanks counts from 1 to THRESHOLD - 1
 OPEN_STATUSES = ("referred", "received")
 MONTH, YEAR = "month", "year"
 _MONTH = re.compile(r"^\s*(\d{4})\s*-\s*(\d{1,2})\s*$")
@@ -280,7 +277,7 @@ def _warning_table(conn: sqlite3.Connection, params: dict[str, Any]) -> Table:
                  (len(journeys[MONTH]), len(journeys[YEAR])), partition=False)
 
 
-def _summary(tables: dict[str, Table]) -> Table:
+def summary_table(tables: dict[str, Table]) -> Table:
     """The key figures of the first page, taken from the other tables."""
     fl = tables["returns_forced_labour"]
     ref = tables["referrals"]
@@ -335,9 +332,12 @@ def followup(reg: Register, *, months: int | None = None, as_of: str | dt.date |
 
 
 # -- the report ------------------------------------------------------------------------------
-def monthly_report(reg: Register, month: str, *, public: bool = False,
-                   today: dt.date | None = None) -> MonthlyReport:
-    """The council's report for ``month`` (YYYY-MM): that month and the year so far."""
+def monthly_report(reg: Register, month: str, *, today: dt.date | None = None) -> MonthlyReport:
+    """The council's report for ``month`` (YYYY-MM): that month and the year so far.
+
+    This is the internal version, with names; :func:`register.report_public.public_version`
+    makes the version to share.
+    """
     from .gazetteer import load_gazetteer
 
     today = today or dt.date.today()
@@ -355,85 +355,6 @@ def monthly_report(reg: Register, month: str, *, public: bool = False,
     named = {tab.name: tab for tab in tables}
     as_of = min(last, today).isoformat()
     overdue = followup(reg, as_of=as_of)
-    report = MonthlyReport(commune, f"{first:%Y-%m}", params["start"], params["year_start"],
-                           params["end"], as_of, False, (_summary(named), *tables),
-                           tuple(overdue), len(overdue))
-    return public_version(report) if public else report
-
-
-def public_version(report: MonthlyReport, threshold: int = THRESHOLD) -> MonthlyReport:
-    """The report without names, with small counts (and what would reveal them) blanked."""
-    tables: list[Table] = []
-    hidden = 0
-    forced: dict[str, set[tuple[str, str]]] = {}  # group -> columns whose total must go
-    for table in report.tables:
-        if table.name == "summary":
-            continue
-        if table.name == "warnings":  # no agency or broker names: counts by kind of warning
-            merged: Counter[tuple[tuple[str | None, ...], int]] = Counter()
-            for row in table.rows:
-                for i, value in enumerate(row.values):
-                    merged[(row.keys[0], None, row.keys[2]), i] += value or 0
-            keys = list(dict.fromkeys(k for k, _ in merged))
-            table = replace(table, rows=tuple(
-                Row(k, tuple(merged[k, i] for i in range(len(table.columns)))) for k in keys))
-        table, n, exposed = _blank(table, threshold)
-        forced.setdefault(_group(table.name), set()).update(table.columns[i] for i in exposed)
-        tables.append(table)
-        hidden += n
-    # Tables of one group count the same items: a total blanked in one is blanked in all.
-    for k, table in enumerate(tables):
-        drop = forced[_group(table.name)]
-        total = tuple(None if col in drop else v
-                      for col, v in zip(table.columns, table.total, strict=True))
-        hidden += sum(v is not None for col, v in zip(table.columns, table.total, strict=True)
-                      if col in drop)
-        tables[k] = replace(table, total=total)
-    summary, n, _ = _blank(_summary({tab.name: tab for tab in tables}), threshold)
-    count = report.overdue_count
-    if count is not None and 0 < count < threshold:
-        count, n = None, n + 1
-    return replace(report, public=True, tables=(summary, *tables), overdue=(),
-                   overdue_count=count, hidden_cells=hidden + n)
-
-
-def _group(name: str) -> str:
-    return name.split("_by_")[0] if "_by_" in name else name.split("_")[0]
-
-
-def _blank(table: Table, threshold: int) -> tuple[Table, int, list[int]]:
-    """Blank small counts (and, in a partition, their complements); return the table, the
-    number of cells blanked and the columns whose total must be blanked in the whole group."""
-    columns = [[row.values[i] for row in table.rows] for i in range(len(table.columns))]
-    totals = list(table.total)
-    hidden = 0
-    exposed = []
-    for i, values in enumerate(columns):
-        mask = [v is not None and 0 < v < threshold for v in values]
-        if table.partition and totals and _complement(values, mask):
-            exposed.append(i)
-        if totals and totals[i] is not None and 0 < totals[i] < threshold:
-            totals[i] = None
-            hidden += 1
-        hidden += sum(mask)
-        columns[i] = [None if m else v for v, m in zip(values, mask, strict=True)]
-    rows = tuple(Row(row.keys, tuple(col[r] for col in columns))
-                 for r, row in enumerate(table.rows))
-    return replace(table, rows=rows, total=tuple(totals)), hidden, exposed
-
-
-def _complement(values: list[int | None], mask: list[bool]) -> bool:
-    """Blank more cells of a column until no blanked cell can be worked out from the total.
-
-    A reader knows the total, the shown cells and that a blanked cell is not zero. With one
-    blanked cell, or blanked cells that can only all be 1, each is determined: blank the
-    smallest shown non-zero cell too. True when none is left to blank (the total must go).
-    """
-    while True:
-        blanked = [v or 0 for v, m in zip(values, mask, strict=True) if m]
-        if not blanked or (len(blanked) > 1 and sum(blanked) > len(blanked)):
-            return False
-        shown = [i for i, (v, m) in enumerate(zip(values, mask, strict=True)) if not m and v]
-        if not shown:
-            return True
-        mask[min(shown, key=lambda i: (values[i] or 0, i))] = True
+    return MonthlyReport(commune, f"{first:%Y-%m}", params["start"], params["year_start"],
+                         params["end"], as_of, False, (summary_table(named), *tables),
+                         tuple(overdue), len(overdue))

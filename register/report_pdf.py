@@ -7,9 +7,7 @@
   unmodified with its licence: the font is a versioned dependency, not a binary kept in this
   repository. It is a variable font: regular (400) and bold (700) are instanced from it. It
   also covers Latin, so English reports and Latin names use the same face.
-* **Language:** every word comes from the catalogue (:func:`register.i18n.t`) in the current
-  language. In Khmer, dates use Khmer month names and, like counts, Khmer digits
-  (ថ្ងៃទី៣១ ខែតុលា ឆ្នាំ២០២៦).
+* **Language:** the current one (:mod:`register.report_text`: Khmer month names and digits).
 
 This module is imported only when a report is written: the clerk's other commands never load
 fpdf2.
@@ -28,18 +26,14 @@ from typing import Any
 from .errors import RegisterError
 from .i18n import language, t
 from .report import MONTH, YEAR, MonthlyReport, Overdue, Table
+from .report_text import Labels, breakable, digits, long_date, number, period_label, short_date
 
 FONT_PACKAGE = "fontpkg_noto_sans_khmer"
 FONT_FILE = "NotoSansKhmer[wdth,wght].ttf"
 FAMILY = "noto-khmer"
-KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
-DASH = "\u2014"
 BODY, SMALL, TITLE = 9.5, 8.5, 17
 LINE = 5.6  # mm; Khmer needs room above and below for vowel signs and subscripts
 RED = (170, 20, 20)
-# A Khmer base character (consonant or independent vowel) that does not follow a subscript
-# sign (coeng): where a line may break inside a run of Khmer without splitting a cluster.
-_CLUSTER_START = re.compile("(?<=[\u1780-\u17dd])(?<!\u17d2)(?=[\u1780-\u17b3])")
 NEEDS_SHAPING = re.compile("[\u1780-\u17dd\u19e0-\u19ff]")  # Khmer letters and signs, not digits
 
 # Tables drawn side by side on the first pages; others take the full width.
@@ -54,78 +48,6 @@ def font_path() -> Path:
     from importlib.resources import files
 
     return Path(str(files(FONT_PACKAGE) / "files" / FONT_FILE))
-
-
-# -- words, numbers and dates in the report's language ---------------------------------------
-def digits(value: object) -> str:
-    text = str(value)
-    return text.translate(KHMER_DIGITS) if language() == "km" else text
-
-
-def breakable(text: str) -> str:
-    """Khmer text with a zero-width space before each cluster, so that a narrow table cell
-    wraps between clusters (Khmer writes no spaces between words) instead of splitting one."""
-    return _CLUSTER_START.sub("\u200b", text)
-
-
-def number(value: int | None) -> str:
-    return DASH if value is None else digits(value)
-
-
-def month_name(month: int) -> str:
-    return t(f"report.month.{month}")
-
-
-def long_date(iso: str) -> str:
-    day = dt.date.fromisoformat(iso)
-    return t("report.date_long", day=digits(day.day), month=month_name(day.month),
-             year=digits(day.year))
-
-
-def short_date(iso: str) -> str:
-    day = dt.date.fromisoformat(iso)
-    return t("report.date_short", day=digits(f"{day.day:02d}"), month=digits(f"{day.month:02d}"),
-             year=digits(day.year))
-
-
-def period_label(report: MonthlyReport, period: str) -> str:
-    first = dt.date.fromisoformat(report.start)
-    key = "report.month_year" if period == MONTH else "report.year_to"
-    return t(key, month=month_name(first.month), year=digits(first.year))
-
-
-class Labels:
-    """Names of codes in the report's language (villages from the gazetteer)."""
-
-    def __init__(self) -> None:
-        from .gazetteer import load_gazetteer
-
-        self.gazetteer = load_gazetteer()
-
-    def place(self, code: str) -> str:
-        if code not in self.gazetteer:
-            return code
-        found = self.gazetteer.get(code)
-        return found.name_km if language() == "km" else found.name_en
-
-    def commune(self, code: str | None) -> str:
-        if not code or code not in self.gazetteer:
-            return t("report.place_other", scope=code or "")
-        province, district, commune = (self.place(p.code) for p in self.gazetteer.lineage(code))
-        return t("report.place_commune", commune=commune, district=district, province=province)
-
-    def key(self, dim: str, code: str | None) -> str:
-        if code is None:
-            return t("report.value.unknown_name") if dim == "name" else t("report.value.none")
-        if dim == "village":
-            return self.place(code)
-        if dim == "country":
-            return t(f"report.country.{code}")
-        if dim == "age_band":
-            return digits(code.replace("-", "\u2013"))
-        if dim == "name":
-            return code
-        return t(f"report.value.{dim}.{code}")
 
 
 # -- the document ----------------------------------------------------------------------------
@@ -230,9 +152,9 @@ def _front(pdf: Any, report: MonthlyReport, labels: Labels, title: str, month: s
     pdf.ln(2)
 
 
-def _heading(pdf: Any, text: str) -> None:
+def _heading(pdf: Any, text: str, width: float = 0) -> None:
     pdf.set_font(FAMILY, "B", 10.5)
-    pdf.multi_cell(pdf.epw, 7, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 7, text, new_x="LMARGIN", new_y="NEXT")
 
 
 def _table(pdf: Any, report: MonthlyReport, labels: Labels, table: Table, width: float,
@@ -243,7 +165,7 @@ def _table(pdf: Any, report: MonthlyReport, labels: Labels, table: Table, width:
     if left is None and pdf.get_y() + 7 + 6 * LINE > pdf.page_break_trigger:
         pdf.add_page()  # keep a table's heading with its first rows
     with _left_margin(pdf, left):
-        _heading_width(pdf, t(f"report.table.{table.name}"), width)
+        _heading(pdf, t(f"report.table.{table.name}"), width)
         dims = ("party", "warning") if table.name == "warnings" else table.dims
         measures = list(dict.fromkeys(m for m, _ in table.columns))
         n_dims, n_cols = len(dims), len(table.columns)
@@ -294,11 +216,6 @@ def _row_labels(report: MonthlyReport, table: Table, keys: tuple[str | None, ...
     if not report.public:  # the public version has no names
         who = f"{who}: {labels.key('name', name)}"
     return [who, labels.key("warning", warning)]
-
-
-def _heading_width(pdf: Any, text: str, width: float) -> None:
-    pdf.set_font(FAMILY, "B", 10.5)
-    pdf.multi_cell(width, 7, text, new_x="LMARGIN", new_y="NEXT")
 
 
 @contextmanager

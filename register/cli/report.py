@@ -39,8 +39,13 @@ def report(
     if out.suffix.lower() != ".pdf":
         raise ReportError(t("report.bad_suffix", file=out))
     with open_db(db, None, no_input) as reg:
-        data = monthly_report(reg, month, public=public)
-    from ..report_pdf import period_label, write_report
+        data = monthly_report(reg, month)
+    if public:
+        from ..report_public import public_version
+
+        data = public_version(data)
+    from ..report_pdf import write_report
+    from ..report_text import period_label
 
     pages = write_report(data, out)
     echo(t("report.written", month=period_label(data, "month"), path=out, pages=pages))
@@ -59,31 +64,23 @@ def followup(
     months: Annotated[int | None, typer.Option("--months", help=t("followup.help_months"))] = None,
     no_input: NoInput = False,
 ) -> None:
-    from ..gazetteer import load_gazetteer
     from ..report import followup as overdue
+    from ..report_text import Labels, digits, short_date
 
     with open_db(db, None, no_input) as reg:
         people = overdue(reg, months=months)
     if not people:
         echo(t("followup.none"))
         return
-    gazetteer = load_gazetteer()
-    khmer = i18n.language() == "km"
-
-    def village(code: str) -> str:
-        if code not in gazetteer:
-            return code
-        place = gazetteer.get(code)
-        return place.name_km if khmer else place.name_en
-
+    labels = Labels()
     echo(t("followup.count", n=len(people)))
     col = {name: t(f"followup.col.{name}") for name in (
         "name", "village", "phone", "departure_date", "destination", "months_away", "planned",
         "journey")}
     print_table([{
-        col["name"]: p.name or "", col["village"]: village(p.village), col["phone"]: p.phone or "",
-        col["departure_date"]: p.departure_date,
-        col["destination"]: t(f"report.country.{p.destination_country}"),
-        col["months_away"]: p.months_away, col["planned"]: p.expected_months,
+        col["name"]: p.name or "", col["village"]: labels.place(p.village),
+        col["phone"]: p.phone or "", col["departure_date"]: short_date(p.departure_date),
+        col["destination"]: labels.key("country", p.destination_country),
+        col["months_away"]: digits(p.months_away), col["planned"]: digits(p.expected_months),
         col["journey"]: p.journey_id[:8],
     } for p in people])

@@ -16,7 +16,8 @@ import register
 from register import i18n
 from register.cli import app
 from register.fields import CHANNELS, COERCION, ILO_INDICATORS, INVOLUNTARINESS, SECTORS, SEXES
-from register.report import THRESHOLD, ReportError, monthly_report, parse_month, public_version
+from register.report import ReportError, monthly_report, parse_month
+from register.report_public import THRESHOLD, public_version
 
 COMMUNE = "010702"  # Kouk Romiet, Thma Puok, Banteay Meanchey: the busiest synthetic commune
 TODAY = dt.date(2026, 6, 30)
@@ -246,7 +247,8 @@ def test_public_version_blanks_small_counts_and_names(commune_db, busy_month):
 
 
 def test_a_lone_small_cell_takes_a_second_one_with_it():
-    from register.report import MONTH, Row, Table, _blank
+    from register.report import MONTH, Row, Table
+    from register.report_public import _blank
 
     table = Table("departures_by_sex", ("sex",), (("departures", MONTH),),
                   (Row(("F",), (2,)), Row(("M",), (9,)), Row(("X",), (0,))), (11,))
