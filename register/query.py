@@ -19,7 +19,22 @@ from .model import MODEL
 # Tables whose records a clerk finds by id (an identity is found through its person).
 SHOWN = tuple(t for t in MODEL.table_names if MODEL.table(t).owner is None)
 LISTABLE = {"departures": "journeys", "persons": "persons", "returns": "returns",
-            "referrals": "referrals", "agencies": "agencies", "brokers": "brokers"}
+            "referrals": "referrals", "agencies": "agencies", "brokers": "brokers",
+            "warnings": "warnings"}
+# The filters of list_records: for each kind, the column giving a record's month (--month) and
+# the column giving its village (--village); a kind missing from a map cannot be so filtered.
+_MONTH_COLUMN = {"departures": "j.departure_date", "returns": "r.return_date",
+                 "referrals": "r.referral_date", "warnings": "j.departure_date"}
+_VILLAGE_COLUMN = {"departures": "p.home_village", "persons": "r.home_village",
+                   "returns": "p.home_village", "referrals": "p.home_village",
+                   "brokers": "r.village", "warnings": "p.home_village"}
+
+
+def not_voided(table: str, alias: str) -> str:
+    """SQL: the record ``alias`` of ``table`` has not been voided (a mistaken entry: kept, but
+    left out of lists, counts and exports)."""
+    return (f"NOT EXISTS (SELECT 1 FROM voided v WHERE v.table_name = '{table}' "
+            f"AND v.record_id = {alias}.id)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,20 +102,72 @@ def details(reg: Register, found: Found) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def list_records(reg: Register, kind: str, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """The most recently entered records of a kind (departures are shown with the person)."""
+def list_records(reg: Register, kind: str, limit: int = 50, offset: int = 0, *,
+                 open_only: bool = False, month: str | None = None,
+                 village: str | None = None) -> list[dict[str, Any]]:
+    """The most recently entered records of a kind (departures are shown with the person).
+
+    Filters: ``open_only`` (departures with no return yet), ``month`` (YYYY-MM: departures,
+    returns, referrals or warnings of that month; warnings by their departure's month) and
+    ``village`` (an 8-digit code: records of people, or brokers, of that village).
+    """
     if kind not in LISTABLE:
         raise RegisterError(t("err.unknown_kind", kind=kind, kinds=", ".join(LISTABLE)))
+    where, params = _filters(kind, open_only, month, village)
     if kind == "departures":
-        return _rows(reg.conn, """
+        return _rows(reg.conn, f"""
             SELECT j.id, i.name, p.sex, p.home_village, j.departure_date, j.destination_country,
                    j.channel, (r.id IS NOT NULL) AS returned
             FROM journeys j JOIN persons p ON p.id = j.person_id
             LEFT JOIN person_identity i ON i.person_id = p.id
             LEFT JOIN returns r ON r.journey_id = j.id
-            ORDER BY j.rowid DESC LIMIT ? OFFSET ?""", (limit, offset))
-    return _rows(reg.conn, f"SELECT * FROM {LISTABLE[kind]} ORDER BY rowid DESC LIMIT ? OFFSET ?",
-                 (limit, offset))
+            WHERE {where} ORDER BY j.rowid DESC LIMIT ? OFFSET ?""", (*params, limit, offset))
+    if kind == "warnings":
+        found = _rows(reg.conn, f"""
+            SELECT w.record_id AS journey_id, i.name, p.home_village, j.departure_date,
+                   a.name AS agency, b.name AS broker, w.code, w.detail
+            FROM warnings w JOIN journeys j ON j.id = w.record_id AND w.table_name = 'journeys'
+            JOIN persons p ON p.id = j.person_id
+            LEFT JOIN person_identity i ON i.person_id = p.id
+            LEFT JOIN agencies a ON a.id = j.agency_id
+            LEFT JOIN brokers b ON b.id = j.broker_id
+            WHERE {where} ORDER BY w.id DESC LIMIT ? OFFSET ?""", (*params, limit, offset))
+        for row in found:
+            row["warning"] = t(f"warn.{row.pop('code')}", detail=row.pop("detail"))
+        return found
+    joins = {"returns": "JOIN journeys j ON j.id = r.journey_id JOIN persons p ON p.id = j.person_id",
+             "referrals": "JOIN persons p ON p.id = r.person_id"}.get(kind, "")
+    return _rows(reg.conn, f"SELECT r.* FROM {LISTABLE[kind]} r {joins} WHERE {where} "
+                           f"ORDER BY r.rowid DESC LIMIT ? OFFSET ?", (*params, limit, offset))
+
+
+def _filters(kind: str, open_only: bool, month: str | None,
+             village: str | None) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE clause of :func:`list_records`' filters, and its parameters."""
+    where, params = ["1"], []
+    if open_only:
+        if kind != "departures":
+            raise RegisterError(t("list.open_kinds"))
+        where.append("r.id IS NULL")
+    if month is not None:
+        if kind not in _MONTH_COLUMN:
+            raise RegisterError(t("list.month_kinds", kind=kind))
+        from .report import parse_month
+
+        first, last = parse_month(month)
+        where.append(f"{_MONTH_COLUMN[kind]} BETWEEN ? AND ?")
+        params += [first.isoformat(), last.isoformat()]
+    if village is not None:
+        if kind not in _VILLAGE_COLUMN:
+            raise RegisterError(t("list.village_kinds", kind=kind))
+        from .validation import KHMER_DIGITS
+
+        code = village.strip().translate(KHMER_DIGITS)
+        if not (len(code) == 8 and code.isascii() and code.isdigit()):
+            raise RegisterError(t("list.bad_village", village=village))
+        where.append(f"{_VILLAGE_COLUMN[kind]} = ?")
+        params.append(code)
+    return " AND ".join(where), tuple(params)
 
 
 def search(reg: Register, text: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """The register's vocabulary: the code lists its fields take their values from.
 
 Values are stable English codes stored in the database; the labels shown to the clerk come from
-the translation catalogue (``register.i18n``, keys ``choice.<list>.<code>``). Which field uses
+the translation catalogue (``register.i18n``, keys from :func:`label_key`). Which field uses
 which list is declared in :mod:`register.model`.
 """
 
@@ -78,3 +78,11 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "destination": tuple(DESTINATIONS),
     "citizenship": tuple(CITIZENSHIPS),
 }
+
+
+def label_key(codes: str, code: str) -> str:
+    """The catalogue key of a code's label: ``country.<code>`` for the country lists (one name
+    per country, whichever list), else ``choice.<list>.<code>``."""
+    if codes in ("destination", "citizenship"):
+        return f"country.{code}"
+    return f"choice.{codes}.{code}"

@@ -10,12 +10,13 @@ complete application :data:`app` (every command registered):
 * :mod:`.edit` - correct;
 * :mod:`.files` - template, import, export;
 * :mod:`.merging` - merge;
+* :mod:`.report` - report, followup (the council's monthly report and follow-up list);
 * :mod:`.research` - synth, demo (need the analysis extra).
 """
 
 from __future__ import annotations
 
-from . import admin, browse, edit, entry, files, merging, research  # noqa: F401  (commands)
+from . import admin, browse, edit, entry, files, merging, report, research  # noqa: F401  (commands)
 from .app import app, main
 
 __all__ = ["app", "main"]

@@ -32,19 +32,23 @@ def lookup(
              + (f"  ({where})" if where else ""))
 
 
-@app.command("list")
+@app.command("list", help=t("list.help"))
 @handled
 def list_(
-    kind: Annotated[str, typer.Argument(help="departures, persons, returns, referrals, agencies, brokers")],
+    kind: Annotated[str, typer.Argument(help="departures, persons, returns, referrals, agencies, "
+                                             "brokers, warnings")],
     db: Db = None,
     limit: int = 50,
+    open_only: Annotated[bool, typer.Option("--open", help=t("list.help_open"))] = False,
+    month: Annotated[str | None, typer.Option("--month", help=t("list.help_month"))] = None,
+    village: Annotated[str | None, typer.Option("--village", help=t("list.help_village"))] = None,
     no_input: NoInput = False,
 ) -> None:
-    """List the most recent records of KIND."""
     from ..query import list_records
 
     with open_db(db, None, no_input) as reg:
-        rows = list_records(reg, kind, limit=limit)
+        rows = list_records(reg, kind, limit=limit, open_only=open_only, month=month,
+                            village=village)
     print_table(rows)
 
 
