@@ -45,3 +45,7 @@ class EncryptedRegisterError(NotARegisterError):
 
 class PassphraseError(RegisterError):
     """The passphrase does not open this register."""
+
+
+class MonthError(RegisterError, ValueError):
+    """A month is not written YYYY-MM, or lies in the future."""

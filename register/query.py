@@ -152,7 +152,7 @@ def _filters(kind: str, open_only: bool, month: str | None,
     if month is not None:
         if kind not in _MONTH_COLUMN:
             raise RegisterError(t("list.month_kinds", kind=kind))
-        from .report import parse_month
+        from .validation import parse_month
 
         first, last = parse_month(month)
         where.append(f"{_MONTH_COLUMN[kind]} BETWEEN ? AND ?")

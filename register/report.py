@@ -29,7 +29,6 @@ The version to share is made from this one by :mod:`register.report_public`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
@@ -41,13 +40,12 @@ from .errors import RegisterError
 from .export import AGE_BANDS, age_band
 from .i18n import t
 from .query import not_voided
-from .validation import KHMER_DIGITS, age_at
+from .validation import age_at, months_between, parse_month
 from .vocabulary import CHANNELS, ILO_INDICATORS, RETURN_MODES, SECTORS, SERVICES, SEXES
 
 DEFAULT_MONTHS = 12
 OPEN_STATUSES = ("referred", "received")
 MONTH, YEAR = "month", "year"
-_MONTH = re.compile(r"^\s*(\d{4})\s*-\s*(\d{1,2})\s*$")
 # A journey counts once (a repeated one in a merged register does not) and not when voided.
 _LIVE = ("j.id NOT IN (SELECT journey_id FROM duplicate_journeys) AND "
          + not_voided("journeys", "j"))
@@ -121,26 +119,6 @@ class MonthlyReport:
 
     def table(self, name: str) -> Table:
         return next(tab for tab in self.tables if tab.name == name)
-
-
-def parse_month(text: str, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """First and last day of a month written YYYY-MM (Khmer digits accepted); not a future one."""
-    match = _MONTH.match(str(text).translate(KHMER_DIGITS))
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
-        raise ReportError(t("report.bad_month", month=text))
-    first = dt.date(int(match.group(1)), int(match.group(2)), 1)
-    today = today or dt.date.today()
-    if first > today:
-        raise ReportError(t("report.future_month", month=f"{first:%Y-%m}"))
-    following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return first, following - dt.timedelta(days=1)
-
-
-def months_between(start: str, end: str) -> int:
-    """Whole months from one ISO date to another (0 if the second is earlier)."""
-    a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    months = (b.year - a.year) * 12 + b.month - a.month - (b.day < a.day)
-    return max(months, 0)
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Protocol
 
+from .errors import MonthError
 from .i18n import t
 from .model import Field, fields_of
 
@@ -307,3 +308,26 @@ def age_at(birth_date: str | None, birth_year: int | None, on: str) -> int | Non
     if birth_year:
         return day.year - int(birth_year)
     return None
+
+
+_MONTH = re.compile(r"^\s*(\d{4})\s*-\s*(\d{1,2})\s*$")
+
+
+def parse_month(text: str, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """First and last day of a month written YYYY-MM (Khmer digits accepted); not a future one."""
+    match = _MONTH.match(str(text).translate(KHMER_DIGITS))
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
+        raise MonthError(t("report.bad_month", month=text))
+    first = dt.date(int(match.group(1)), int(match.group(2)), 1)
+    today = today or dt.date.today()
+    if first > today:
+        raise MonthError(t("report.future_month", month=f"{first:%Y-%m}"))
+    following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, following - dt.timedelta(days=1)
+
+
+def months_between(start: str, end: str) -> int:
+    """Whole months from one ISO date to another (0 if the second is earlier)."""
+    a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    months = (b.year - a.year) * 12 + b.month - a.month - (b.day < a.day)
+    return max(months, 0)

@@ -27,7 +27,8 @@ def report(
     public: Annotated[bool, typer.Option("--public", help=t("report.help_public"))] = False,
     no_input: NoInput = False,
 ) -> None:
-    from ..report import ReportError, monthly_report, parse_month
+    from ..report import ReportError, monthly_report
+    from ..validation import parse_month
 
     if lang is not None:  # the report's language, and that of this command's messages
         if lang not in i18n.LANGUAGES:

@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 import register
 from register import i18n
 from register.cli import app
-from register.report import ReportError, followup, months_between
+from register.report import ReportError, followup
+from register.validation import months_between
 from tests.conftest import VILLAGE, departure
 
 runner = CliRunner()

@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 import register
 from register import i18n
 from register.cli import app
-from register.report import ReportError, monthly_report, parse_month
+from register.errors import MonthError
+from register.report import monthly_report
 from register.report_public import THRESHOLD, public_version
+from register.validation import parse_month
 from register.vocabulary import (
     CHANNELS,
     COERCION,
@@ -282,9 +284,9 @@ def test_months_are_checked():
     assert parse_month("២០២៥-០៣", TODAY) == (dt.date(2025, 3, 1), dt.date(2025, 3, 31))
     assert parse_month("2024-02", TODAY)[1] == dt.date(2024, 2, 29)
     for bad in ("2025-13", "March", "2025/03", ""):
-        with pytest.raises(ReportError, match="is not a month"):
+        with pytest.raises(MonthError, match="is not a month"):
             parse_month(bad, TODAY)
-    with pytest.raises(ReportError, match="has not begun"):
+    with pytest.raises(MonthError, match="has not begun"):
         parse_month("2026-07", TODAY)
 
 
