@@ -9,13 +9,14 @@ complete application :data:`app` (every command registered):
 * :mod:`.browse` - lookup, list, show, search;
 * :mod:`.edit` - correct;
 * :mod:`.files` - template, import, export;
+* :mod:`.formats` - xlsform, codebook;
 * :mod:`.merging` - merge;
 * :mod:`.research` - synth, demo (need the analysis extra).
 """
 
 from __future__ import annotations
 
-from . import admin, browse, edit, entry, files, merging, research  # noqa: F401  (commands)
+from . import admin, browse, edit, entry, files, formats, merging, research  # noqa: F401  (commands)
 from .app import app, main
 
 __all__ = ["app", "main"]

@@ -33,6 +33,9 @@ def import_(
     db: Db = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row, write nothing.")] = False,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet name (default: the first).")] = None,
+    from_: Annotated[str | None, typer.Option(
+        "--from", help="kobo or odk: a KoboToolbox or ODK Central export of a form made by "
+        "'register xlsform'.")] = None,
     clerk: Clerk = None,
     no_input: NoInput = False,
 ) -> None:
@@ -40,6 +43,11 @@ def import_(
     from ..io import import_file
 
     kind = need(kind, "--kind", no_input, "cli.ask_kind")
+    if from_ is not None:
+        from .formats import import_phone_export
+
+        import_phone_export(file, kind, from_, db, dry_run, sheet, clerk, no_input)
+        return
 
     with open_db(db, clerk, no_input) as reg:
         report = import_file(reg, file, kind, dry_run=dry_run, sheet=sheet)
