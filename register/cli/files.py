@@ -74,13 +74,14 @@ def export(
         help="detailed, standard (no exact age, dates to the month) or strict (also no commune)."
     )] = "standard",
     k: Annotated[int, typer.Option(help="Report groups smaller than k (k-anonymity).")] = 5,
+    format_: Annotated[str, typer.Option(
+        "--format", help="researcher (the register's own columns), htcds (HTCDS 2.0) or ctdc "
+        "(the CTDC global dataset, k-anonymised with k = 11). A codebook is written beside.")
+    ] = "researcher",
     no_input: NoInput = False,
 ) -> None:
     """Write the researcher export: no names, ID numbers or phones."""
-    from ..export import export_with_report
+    from .formats import export_format
 
     out = Path(need(out, "--out", no_input, "cli.ask_out"))
-    with open_db(db, None, no_input) as reg:
-        rows, report = export_with_report(reg, out, level=level, k=k)
-    echo(t("cli.exported", rows=rows, path=out))
-    echo(report.summary())
+    export_format(out, format_, db, level, k, no_input)

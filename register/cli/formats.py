@@ -85,3 +85,26 @@ def import_phone_export(file: Path, kind: str, source: str, db: Path | None, dry
     if added.already_present or report.edits_already_applied:
         echo(t("formats.already", n=added.already_present, edits=report.edits_already_applied))
     show_warnings(added.warnings)
+
+
+def export_format(out: Path, fmt: str, db: Path | None, level: str, k: int,
+                  no_input: bool) -> None:
+    """``register export --format researcher|htcds|ctdc``; the codebook goes beside the file."""
+    from ..codebook import write_codebook
+    from ..errors import RegisterError
+    from ..standards_export import FORMATS, export_standard
+
+    if fmt not in FORMATS:
+        raise RegisterError(t("formats.unknown_format", format=fmt, formats=", ".join(FORMATS)))
+    with open_db(db, None, no_input) as reg:
+        if fmt == "researcher":
+            from ..export import export_with_report
+
+            rows, report = export_with_report(reg, out, level=level, k=k)
+            echo(t("cli.exported", rows=rows, path=out))
+            echo(report.summary())
+        else:
+            echo(export_standard(reg, out, fmt, level=level).summary())
+    beside = out.with_name(out.stem + ".codebook.md")
+    write_codebook(beside, formats=(fmt,))
+    echo(t("formats.codebook_beside", path=beside))
