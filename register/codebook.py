@@ -121,7 +121,8 @@ def htcds_entries(lang: str = "en") -> list[Entry]:
             codes = "ISO 3166-1 alpha-2"
         elif name == "prs_MailingState":
             codes = "ISO 3166-2 (KH-1 ... KH-25)"
-        kind = f["type"] + (" (';')" if "Multiselect" in f["type"] else "")
+        kind = f["type"] + (" (';')" if "Multiselect" in f["type"] else "") \
+            or text_in(lang, "formats.codebook.no_type")
         entries.append(Entry("htcds", name, kind, codes, _sources(lang, "htcds", name),
                              age if name == "vic_AgeWhenTrafficked" else levels))
     return entries

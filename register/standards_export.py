@@ -14,6 +14,7 @@ dropped is reported.
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
@@ -40,6 +41,7 @@ CTDC_BANDS = ((0, 8, "0--8"), (9, 17, "9--17"), (18, 20, "18--20"), (21, 23, "21
               (24, 26, "24--26"), (27, 29, "27--29"), (30, 38, "30--38"), (39, 47, "39--47"),
               (48, 200, "48+"))
 MISSING = "-99"
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 ADULT = 18
 
 
@@ -55,6 +57,14 @@ class StandardReport:
     def summary(self) -> str:
         return t("formats.standard_summary", format=self.format, journeys=self.journeys,
                  cases=self.cases, written=self.written, dropped=self.dropped, k=self.k)
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run is guarded (``safe_cell``); a number such as CTDC's -99 is
+    not a formula and is written as it is."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return value
+    return safe_cell(value)
 
 
 def htcds_columns() -> tuple[str, ...]:
@@ -238,6 +248,6 @@ def export_standard(reg: Register, out: str | Path, fmt: str, *,
     with tmp.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)
-        writer.writerows([safe_cell(r[c]) for c in columns] for r in rows)
+        writer.writerows([_cell(r[c]) for c in columns] for r in rows)
     tmp.replace(out)
     return StandardReport(fmt, journeys, cases, len(rows), dropped)
