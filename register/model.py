@@ -155,7 +155,7 @@ TABLES: tuple[Table, ...] = (
         Field("home_village", "village", required=True, sensitive=True, quasi=True, index=True),
         Field("citizenship", "country", codes="citizenship", export=True, quasi=True,
               since=FOLLOW_UP),
-        Field("consent", "bool", since=FOLLOW_UP),
+        Field("consent", "bool", export=True, since=FOLLOW_UP),
     )),
     Table("person_identity", (
         Field("name", "text", identifying=True),
@@ -306,12 +306,21 @@ class Model:
             tables.append(spec)
         return Model(tuple(tables), self.kinds)
 
+    def with_changed_field(self, table: str, name: str, **changes: object) -> Model:
+        """A copy of the model with one field's declaration changed."""
+        tables = tuple(
+            replace(spec, fields=tuple(replace(f, **changes) if f.name == name else f  # type: ignore[arg-type]
+                                       for f in spec.fields)) if spec.name == table else spec
+            for spec in self.tables)
+        return Model(tables, self.kinds)
+
 
 MODEL = Model()
 
 
-def fields_of(kind: str, model: Model = MODEL) -> tuple[Field, ...]:
+def fields_of(kind: str, model: Model | None = None) -> tuple[Field, ...]:
     """The fields of a record kind (``departures``, ``returns``, ...), in prompt order."""
+    model = model or MODEL
     try:
         return model.kind_fields(kind)
     except KeyError:

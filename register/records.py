@@ -219,6 +219,13 @@ def _content_key(kind: str, rec: Mapping[str, Any]) -> str:
                                        ).hexdigest()
 
 
+def id_for_key(reg: Register, kind: str, key: str, *, person: bool = False) -> str:
+    """The id a record imported under ``key`` gets (its person's id, for a departure's person):
+    the same register, kind and key always give the same id."""
+    seed = f"{reg.register_id}#{kind}#{key}" + ("#person" if person else "")
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+
+
 def add_records(
     reg: Register,
     kind: str,
@@ -286,11 +293,10 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
                 problems.append(Problem("", None, "rule.repeated_row",
                                         details={"first": first_with_key[key]}))
             first_with_key.setdefault(key, number)
-            seed = f"{reg.register_id}#{kind.name}#{key}"
             if not rec.get(kind.id_field):
-                rec[kind.id_field] = str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+                rec[kind.id_field] = id_for_key(reg, kind.name, key)
             if kind.name == "departures" and not rec.get("person_id"):
-                rec["person_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, seed + "#person"))
+                rec["person_id"] = id_for_key(reg, kind.name, key, person=True)
         if not _plan_record(batch, kind, rec, problems, report, stamp) and not problems:
             report.already_present += 1
         report.problems.extend(p.at_row(number) for p in problems)

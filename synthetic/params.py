@@ -318,6 +318,12 @@ MISSING = {"fee_usd": 0.15, "debt_usd": 0.20, "has_passport": 0.05, "has_visa": 
            "n_brokers": 0.05, "sector": 0.03, "destination_place": 0.2, "job_promised": 0.3,
            "job_done": 0.3}  # [P]
 NATIONAL_ID_RECORDED = 0.7  # [P]
+# Fields of schema 0003 (drawn from their own stream, see records._follow_up_fields)
+CONSENT_ASKED = 0.97  # [P] consent to be registered recorded (yes) for most persons
+PLANNED_MONTHS = (6, 12, 18, 24, 36)  # [P] planned stay through informal channels
+CONTRACT_MONTHS = 24  # [P] agency and MoU contracts: two years, the usual first contract
+REGULAR_CHANNELS = ("licensed_agency", "mou")
+PLANNED_MISSING = 0.3  # [P] planned stay not recorded
 RECORD_DELAY_DAYS = 20.0  # [P] mean delay between the event and its entry
 LATE_ENTRY = 0.08  # [P] entered 6 months to 3 years later
 LATE_ENTRY_DAYS = (180, 1000)

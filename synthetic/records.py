@@ -170,8 +170,26 @@ def departure_dicts(plan: NationalPlan, sim: CommuneSim, ident: Identity, rows: 
         "job_promised": with_none(_JOB_TEXT[promised], miss["job_promised"]),
         "recorded_date": iso_dates(recorded),
     }
+    cols.update(_follow_up_fields(plan, sim, rows))
     keys = list(cols)
     return [dict(zip(keys, row)) for row in zip(*cols.values())], recorded  # noqa: B905
+
+
+def _follow_up_fields(plan: NationalPlan, sim: CommuneSim, rows: np.ndarray) -> dict[str, list]:
+    """Citizenship, consent and the planned stay (fields added in schema 0003), from a random
+    stream of their own ([seed, 7, commune]) so that every other draw stays as it was."""
+    n = len(rows)
+    rng = np.random.default_rng([plan.seed, 7, int(sim.commune)])
+    p = sim.person[rows]
+    consent_asked = rng.random(sim.n_persons) < params.CONSENT_ASKED
+    planned = rng.choice(params.PLANNED_MONTHS, size=n)
+    regular = np.isin(sim.channel[rows], [params.CHANNELS.index(c) for c in params.REGULAR_CHANNELS])
+    planned = np.where(regular, params.CONTRACT_MONTHS, planned)
+    return {
+        "citizenship": ["KH"] * n,
+        "consent": with_none(np.ones(n, dtype=np.int64), ~consent_asked[p]),
+        "planned_months": with_none(planned, rng.random(n) < params.PLANNED_MISSING),
+    }
 
 
 def return_dicts(sim: CommuneSim, ident: Identity, rows: np.ndarray, rng: np.random.Generator,

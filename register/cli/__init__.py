@@ -9,6 +9,7 @@ complete application :data:`app` (every command registered):
 * :mod:`.browse` - lookup, list, show, search;
 * :mod:`.edit` - correct;
 * :mod:`.files` - template, import, export;
+* :mod:`.formats` - xlsform, codebook;
 * :mod:`.merging` - merge;
 * :mod:`.report` - report, followup (the council's monthly report and follow-up list);
 * :mod:`.research` - synth, demo (need the analysis extra).
@@ -16,7 +17,17 @@ complete application :data:`app` (every command registered):
 
 from __future__ import annotations
 
-from . import admin, browse, edit, entry, files, merging, report, research  # noqa: F401  (commands)
+from . import (  # noqa: F401  (each module adds its commands)
+    admin,
+    browse,
+    edit,
+    entry,
+    files,
+    formats,
+    merging,
+    report,
+    research,
+)
 from .app import app, main
 
 __all__ = ["app", "main"]

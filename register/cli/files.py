@@ -33,6 +33,9 @@ def import_(
     db: Db = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row, write nothing.")] = False,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet name (default: the first).")] = None,
+    from_: Annotated[str | None, typer.Option(
+        "--from", help="kobo or odk: a KoboToolbox or ODK Central export of a form made by "
+        "'register xlsform'.")] = None,
     clerk: Clerk = None,
     no_input: NoInput = False,
 ) -> None:
@@ -40,6 +43,11 @@ def import_(
     from ..io import import_file
 
     kind = need(kind, "--kind", no_input, "cli.ask_kind")
+    if from_ is not None:
+        from .formats import import_phone_export
+
+        import_phone_export(file, kind, from_, db, dry_run, sheet, clerk, no_input)
+        return
 
     with open_db(db, clerk, no_input) as reg:
         report = import_file(reg, file, kind, dry_run=dry_run, sheet=sheet)
@@ -66,13 +74,14 @@ def export(
         help="detailed, standard (no exact age, dates to the month) or strict (also no commune)."
     )] = "standard",
     k: Annotated[int, typer.Option(help="Report groups smaller than k (k-anonymity).")] = 5,
+    format_: Annotated[str, typer.Option(
+        "--format", help="researcher (the register's own columns), htcds (HTCDS 2.0) or ctdc "
+        "(the CTDC global dataset, k-anonymised with k = 11). A codebook is written beside.")
+    ] = "researcher",
     no_input: NoInput = False,
 ) -> None:
     """Write the researcher export: no names, ID numbers or phones."""
-    from ..export import export_with_report
+    from .formats import export_format
 
     out = Path(need(out, "--out", no_input, "cli.ask_out"))
-    with open_db(db, None, no_input) as reg:
-        rows, report = export_with_report(reg, out, level=level, k=k)
-    echo(t("cli.exported", rows=rows, path=out))
-    echo(report.summary())
+    export_format(out, format_, db, level, k, no_input)
