@@ -244,9 +244,9 @@ def _kernel():
                 if na == nb:
                     continue
                 rest = 0.0
-                for l in range(k + 2, K):
-                    rest += n_obs[l] + m0[l]
-                ratio = (_betaln(1.0 + nb, conc + na + rest) - _betaln(1.0 + na, conc + nb + rest))
+                for later_k in range(k + 2, K):
+                    rest += n_obs[later_k] + m0[later_k]
+                ratio = _betaln(1.0 + nb, conc + na + rest) - _betaln(1.0 + na, conc + nb + rest)
                 if k + 1 < K - 1:
                     ratio += _betaln(1.0 + na, conc + rest) - _betaln(1.0 + nb, conc + rest)
                 if math.log(np.random.random()) < ratio:
