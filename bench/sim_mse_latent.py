@@ -29,9 +29,9 @@ from analysis.mse.latent import latent_class
 from analysis.mse.simulate import simulate_heterogeneous
 
 SCENARIOS = {
-    "two classes": dict(classes=[(0.5, [0.45, 0.5, 0.4, 0.45, 0.5]),
-                                 (0.5, [0.12, 0.14, 0.10, 0.12, 0.14])]),
-    "Rasch sd 1": dict(sd=1.0),
+    "two classes": {"classes": [(0.5, [0.45, 0.5, 0.4, 0.45, 0.5]),
+                                 (0.5, [0.12, 0.14, 0.10, 0.12, 0.14])]},
+    "Rasch sd 1": {"sd": 1.0},
 }
 BASE = [0.3, 0.35, 0.25, 0.3, 0.35]
 
@@ -43,7 +43,7 @@ def run(runs: int, n: int, seed: int, scenarios: list[str], n_boot: int) -> None
         est = {k: [] for k in hits}
         not_conv = 0
         started = time.perf_counter()
-        for r in range(runs):
+        for _r in range(runs):
             table, _ = simulate_heterogeneous(n, BASE, rng=rng, **SCENARIOS[name])
             lc = latent_class(table, rng=rng, burnin=5_000, draws=1_000, thin=20)
             ll = estimate(table, ci="percentile", n_boot=n_boot, rng=int(rng.integers(2**31)), n_jobs=1)
