@@ -60,7 +60,7 @@ def test_linkage_aware_interval_covers_where_the_naive_one_does_not():
     assert "resampled" in res.summary()
 
 
-def test_ensemble_reads_the_differences(capsys):
+def test_ensemble_reads_the_differences(capsys, monkeypatch):
     ens = ensemble(load_published("NewOrl_5"), n_boot=300, rng=1, n_jobs=1,
                    latent={"burnin": 2000, "draws": 500, "thin": 5})
     assert [r["method"] for r in ens.rows] == ["stepwise", "independence", "aic", "bic",
@@ -68,6 +68,12 @@ def test_ensemble_reads_the_differences(capsys):
     assert ens.reading[0].startswith("The estimates range from")
     frame = ens.to_frame()
     assert (frame["ci_low"] <= frame["estimate"]).all() and (frame["estimate"] <= frame["ci_high"]).all()
+    import functools
+
+    import analysis.mse.ensemble as module
+
+    short = functools.partial(ensemble, latent={"burnin": 2000, "draws": 500, "thin": 5})
+    monkeypatch.setattr(module, "ensemble", short)  # short chains: the CLI is what is tested
     assert main([str(load_published.__globals__["DATA_DIR"] / "NewOrl_5.csv"), "--method", "all",
                  "--n-boot", "200", "--seed", "1", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
