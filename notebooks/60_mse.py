@@ -10,7 +10,7 @@
 #     language: python
 #     name: python3
 # ---
-# notebook-version: 1
+# notebook-version: 2
 
 # %% [markdown]
 # # How many victims did no list see? Multiple systems estimation
@@ -19,6 +19,12 @@
 # Linking the same person across the lists gives, for every combination of lists, how many
 # people were seen by exactly that combination. A log-linear model of those counts estimates the
 # number seen by none (Chan, Silverman & Vincent 2021; Home Office 2014).
+#
+# **The headline interval** is the bootstrap with the model chosen again in every replicate
+# (percentile limits, with the Monte Carlo error of each limit): it accounts for the model having
+# been chosen from the same data. BCa limits and the profile interval (conditional on the chosen
+# model) are shown beside it, then the other model families (model averaging over graphs, a
+# latent-class model for heterogeneous catchability) with a reading of where they disagree.
 #
 # **Caveats to read before quoting a number.** (1) List dependence: lists that refer people to
 # each other overlap more than chance; two-list interactions model that, chosen here by the
@@ -30,44 +36,62 @@
 # same people over the same period.
 
 # %% tags=["parameters"]
-register = "../demo/national.db"  # not used: this notebook needs the register itself
+register = "../demo/national.db"  # the export the runner passes to every notebook (unused: MSE reads lists)
 register_db = "../demo/national.db"  # the merged register (identities stay inside this step)
 lists_dir = "../demo/communes/lists"  # victim lists: mosvy.csv, police.csv, ngo.csv
 output_dir = "results/60_mse"
-province = None
-period = None
+province = None  # e.g. "01": estimate for the people of one province only
+period = None  # [first, last] year of contact (list records) / departure (register)
 seed = 1
-threshold = 5
+threshold = 5  # smallest count published
 alpha = 0.05
-n_boot = 1000
+n_boot = 2000  # bootstrap replicates (None: until every limit's Monte Carlo error is <= 1%)
+latent_chains = {"burnin": 10_000, "draws": 1_000, "thin": 50}  # latent-class sampler
 
 # %%
 import json
 from pathlib import Path
 
-from analysis.mse import compare, estimate, load_published
+from analysis.mse import estimate, load_published
+from analysis.mse.ensemble import ensemble
+from analysis.mse.report import by_stratum, linked_interval, threshold_sensitivity
 from analysis.mse.sources import link_lists, read_list, register_victims, true_pairs_from_truth
 from analysis.publish import save_table
 
 out = Path(output_dir)
 out.mkdir(parents=True, exist_ok=True)
 
+
+def selected(records):
+    """Records of the chosen province and period (all when both are None)."""
+    keep = []
+    for r in records:
+        year = int(str(r.get("contact_date") or "0")[:4] or 0)
+        if province and r.get("province_code") != province:
+            continue
+        if period and not (period[0] <= year <= period[1]):
+            continue
+        keep.append(r)
+    return keep
+
+
 # %% [markdown]
-# ## 1. The method on published data: the UK 2013 strategic assessment (five lists)
+# ## 1. The methods on published data: the UK 2013 strategic assessment (five lists)
 # The Home Office reported about 11,300 potential victims (10,000-13,000), of whom 2,744 known.
+# Published figures for the same table: LCMCR 20,232 (10,935-32,842), dga 23,016
+# (10,408-33,481) (Binette & Steorts 2022).
 
 # %%
-uk = estimate(load_published("UKdat_5"), method="stepwise", alpha=alpha)
+uk = ensemble(load_published("UKdat_5"), alpha=alpha, n_boot=n_boot, rng=seed, latent=latent_chains)
 print(uk.summary())
-compare(load_published("UKdat_5"), methods=("independence", "stepwise", "aic", "bic"))
 
 # %% [markdown]
 # ## 2. The lists and the register, linked
 
 # %%
 lists_path = Path(lists_dir)
-lists = {p.stem: read_list(p) for p in sorted(lists_path.glob("*.csv"))}
-lists["register"] = register_victims(register_db)
+lists = {p.stem: selected(read_list(p)) for p in sorted(lists_path.glob("*.csv"))}
+lists["register"] = selected(register_victims(register_db))
 linked = link_lists(lists, seed=seed)
 print(linked.summary())
 truth_file = lists_path.parent / "truth.json"
@@ -86,57 +110,50 @@ save_table(table.set_index(list(linked.lists)), out / "capture_patterns.csv",
            threshold=threshold, counts=["count"])
 
 # %% [markdown]
-# ## 4. Estimates: models side by side, and the stepwise estimate with its intervals
+# ## 4. The estimate: headline interval, and the intervals beside it
+# The headline is the bootstrap percentile interval with the model chosen again in every
+# replicate; the Monte Carlo error of each limit is in brackets. The profile interval is
+# conditional on the chosen model: it leaves out the uncertainty of choosing it.
 
 # %%
-models = compare(table, methods=("independence", "stepwise", "aic", "bic"))
-models.to_csv(out / "models.csv")
-models
-
-# %%
-result = estimate(table, method="stepwise", alpha=alpha, ci="profile")
-boot = estimate(table, method="stepwise", alpha=alpha, ci="percentile", n_boot=n_boot, rng=seed)
+result = estimate(table, alpha=alpha, n_boot=n_boot, rng=seed)
 print(result.summary(threshold=threshold))  # no table of small cells in published output
-print(f"bootstrap ({n_boot} replicates, model chosen again in each): "
-      f"{boot.ci_low:,.0f} to {boot.ci_high:,.0f}")
+profile = estimate(table, alpha=alpha, ci="profile")
 (out / "estimate.json").write_text(json.dumps(
-    {"profile": result.to_dict(), "bootstrap": boot.to_dict()}, indent=1, default=str))
+    {"headline": result.to_dict(), "profile": profile.to_dict()}, indent=1, default=str))
 if truth:
     print(f"synthetic truth: {truth['mse']['N']:,} victims")
 
 # %% [markdown]
-# ## 5. How much the linkage matters: the estimate at other match thresholds
-# A lower threshold links more pairs (fewer missed links, more false ones), a higher one fewer.
+# ## 5. Other model families side by side, and what their differences suggest
 
 # %%
-import pandas as pd
-
-sensitivity = []
-for cut in (0.5, 0.9, 0.99):
-    relinked = link_lists(lists, seed=seed, threshold=cut)
-    r = estimate(relinked.table(), method="stepwise", alpha=alpha)
-    sensitivity.append({"threshold": cut, "persons": len(relinked.persons),
-                        "estimate": round(r.estimate), "ci_low": round(r.ci_low),
-                        "ci_high": round(r.ci_high), "model": " + ".join(r.model)})
-sensitivity = pd.DataFrame(sensitivity).set_index("threshold")
-sensitivity.to_csv(out / "linkage_sensitivity.csv")
-sensitivity
+methods = ensemble(table, alpha=alpha, n_boot=n_boot, rng=seed, latent=latent_chains)
+print(methods.summary())
+save_table(methods.to_frame().assign(observed=methods.observed), out / "methods.csv",
+           threshold=threshold, counts=["observed"])
 
 # %% [markdown]
-# ## 6. By sex (heterogeneity): separate estimates where the counts allow
+# ## 6. Linkage uncertainty in the interval
+# The interval above treats every link as certain. Resampling each candidate link from its match
+# probability in every replicate carries the linkage uncertainty into the interval.
 
 # %%
-rows = []
-for sex in ("F", "M"):
-    part = linked.persons[linked.persons["sex"] == sex]
-    if len(part) < 50:
-        continue
-    from analysis.mse import capture_table
+linkage = linked_interval(lists, seed=seed, alpha=alpha, n_boot=n_boot or 1000, rng=seed)
+print(linkage.summary())
 
-    r = estimate(capture_table(part, list(linked.lists)), method="stepwise", alpha=alpha)
-    rows.append({"sex": sex, "observed": r.observed, "estimate": round(r.estimate),
-                 "ci_low": round(r.ci_low), "ci_high": round(r.ci_high),
-                 "model": " + ".join(r.model) or "independence"})
-by_sex = pd.DataFrame(rows).set_index("sex")
-by_sex.to_csv(out / "by_sex.csv")
-by_sex
+# %% [markdown]
+# ## 7. How much the linkage threshold matters
+
+# %%
+sensitivity = threshold_sensitivity(lists, (0.5, 0.9, 0.99), seed=seed, alpha=alpha,
+                                    n_boot=n_boot, rng=seed)
+save_table(sensitivity, out / "linkage_sensitivity.csv", threshold=threshold,
+           counts=["persons", "observed"])
+
+# %% [markdown]
+# ## 8. By sex (heterogeneity): separate estimates where enough people were seen
+
+# %%
+by_sex = by_stratum(linked.persons, linked.lists, "sex", alpha=alpha, n_boot=n_boot, rng=seed)
+save_table(by_sex, out / "by_sex.csv", threshold=threshold, counts=["observed"])

@@ -24,6 +24,7 @@ from .existence import remove_noninformative_lists
 from .intervals import bootstrap, profile_interval, wald_interval
 from .models import fit_model
 from .result import MSEResult
+from .robust import robust_bootstrap
 from .select import StepwiseStep, best_model, stepwise
 from .table import CaptureTable, read_capture_csv
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["CI_METHODS", "METHODS", "MSEResult", "compare", "estimate"]
 
 METHODS = ("stepwise", "independence", "aic", "bic", "fixed")
-CI_METHODS = ("profile", "wald", "percentile", "bca", "none")
+CI_METHODS = ("bootstrap", "profile", "wald", "percentile", "bca", "none")
 
 
 def _as_table(data: Any, count_column: str | None) -> CaptureTable:
@@ -61,8 +62,9 @@ def estimate(
     terms: list[str] | tuple[str, ...] | None = None,
     pthresh: float = 0.02,
     alpha: float = 0.05,
-    ci: str = "profile",
-    n_boot: int = 1000,
+    ci: str = "bootstrap",
+    n_boot: int | None = None,
+    mc_tol: float = 0.01,
     rng: np.random.Generator | int | None = None,
     bootstrap_kind: str = "nonparametric",
     n_top: int | None = None,
@@ -86,11 +88,16 @@ def estimate(
         Stepwise threshold (default 0.02).
     alpha : float
         ``1 - alpha`` intervals (0 < alpha < 0.5).
-    ci : {'profile', 'wald', 'percentile', 'bca', 'none'}
-        Interval: profile likelihood or log-scale Wald (both conditional on the selected
-        model), or bootstrap percentile / BCa with model selection repeated in each replicate.
-    n_boot, rng, bootstrap_kind, n_top, n_jobs
-        Bootstrap settings: replicates, seed or generator, 'nonparametric' or 'parametric',
+    ci : {'bootstrap', 'profile', 'wald', 'percentile', 'bca', 'none'}
+        Interval. 'bootstrap' (default; `robust.robust_bootstrap`): model selection repeated in
+        every replicate, percentile limits as the headline with BCa limits beside them, the
+        Monte Carlo standard error of every limit, and the profile interval of the chosen model
+        shown as what it is (conditional on that model). 'profile' or 'wald': conditional on
+        the selected model only. 'percentile' / 'bca': one bootstrap interval (as SparseMSE).
+    n_boot, mc_tol, rng, bootstrap_kind, n_top, n_jobs
+        Bootstrap settings: replicates (default: adaptive for 'bootstrap', until each limit's
+        Monte Carlo error is at most ``mc_tol`` of it; 1,000 for 'percentile'/'bca'), seed or
+        generator, 'nonparametric' or 'parametric',
         restriction of AIC/BIC selection to the ``n_top`` best original models, and worker
         processes (``None`` = all cores; the result does not depend on it).
     remove_noninformative : bool
@@ -144,7 +151,8 @@ def estimate(
         fit = fit_model(table, terms)
     if not fit.converged:
         notes.append("the Newton iterations did not fully converge; treat the fit with care")
-    boot = None
+    boot = robust = None
+    conditional = None
     if ci in ("profile", "wald", "none"):
         if ci == "none":
             low, high = math.nan, math.nan
@@ -152,13 +160,23 @@ def estimate(
             low, high = (profile_interval if ci == "profile" else wald_interval)(fit, alpha)
         unseen_low, unseen_high = low, high
         ci_low, ci_high = table.observed + low, table.observed + high
+    elif ci == "bootstrap":
+        robust = robust_bootstrap(
+            table, fit, method, pthresh=pthresh, alpha=alpha, n_boot=n_boot, mc_tol=mc_tol,
+            kind=bootstrap_kind, rng=rng, n_jobs=n_jobs, n_top=n_top,
+        )
+        ci_low, ci_high = robust.percentile
+        unseen_low, unseen_high = ci_low - table.observed, ci_high - table.observed
+        low, high = profile_interval(fit, alpha)
+        conditional = (table.observed + low, table.observed + high)
+        notes.extend(robust.warnings)
     else:
         boot = bootstrap(
             table,
             fit,
             method,
             pthresh=pthresh,
-            n_boot=n_boot,
+            n_boot=1000 if n_boot is None else n_boot,
             alpha=alpha,
             interval=ci,
             kind=bootstrap_kind,
@@ -191,6 +209,8 @@ def estimate(
         fit=fit,
         steps=steps,
         boot=boot,
+        robust=robust,
+        conditional=conditional,
         notes=tuple(notes),
     )
 

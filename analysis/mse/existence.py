@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from .design import Design, build_design, parse_terms, term_names
 from .errors import EstimateNotExistError, NotIdentifiableError
-from .models import Design, build_design, parse_terms, term_names
 from .table import CaptureTable
 
 __all__ = ["ModelCheck", "check_design", "check_model", "remove_noninformative_lists"]

@@ -46,6 +46,9 @@ from .table import CaptureTable
 __all__ = [
     "BootstrapResult",
     "bootstrap",
+    "draw_rows",
+    "estimate_rows",
+    "jackknife_rows",
     "point_estimate",
     "profile_interval",
     "wald_interval",
@@ -192,6 +195,49 @@ def _bca_limits(
     return float(low), float(high), acc, z0
 
 
+def draw_rows(
+    table: CaptureTable, fit: ModelFit, kind: str, gen: np.random.Generator, n: int
+) -> np.ndarray:
+    """``n`` bootstrap tables of the observable cells: multinomial resamples of the observed
+    people (nonparametric, as SparseMSE) or Poisson draws from the fitted model (parametric)."""
+    cells = table.counts[1:]
+    if kind == "nonparametric":
+        return gen.multinomial(table.observed, cells / cells.sum(), size=n)
+    return gen.poisson(fit.fitted[1:], size=(n, len(cells)))
+
+
+def jackknife_rows(table: CaptureTable) -> np.ndarray:
+    """One table per distinct observed capture history, with one person of it removed."""
+    cells = table.counts[1:]
+    jack_cells = np.flatnonzero(cells > 0)
+    rows = np.repeat(cells[None, :], len(jack_cells), axis=0)
+    rows[np.arange(len(jack_cells)), jack_cells] -= 1
+    return rows
+
+
+def estimate_rows(
+    table: CaptureTable,
+    fit: ModelFit,
+    method: str,
+    rows: np.ndarray,
+    *,
+    pthresh: float = 0.02,
+    n_jobs: int | None = None,
+    n_top: int | None = None,
+) -> np.ndarray:
+    """Estimated total for every row of observable-cell counts, repeating the model selection
+    ``method`` (NaN where no model can be estimated); on ``n_jobs`` processes."""
+    terms = term_names(table.lists, fit.terms)
+    candidates = None
+    if method in ("aic", "bic") and n_top is not None:
+        search = best_model(table, method, n_jobs=1)[1]
+        candidates = tuple(int(m) for m in search.masks[search.ranked(method)[:n_top]])
+    jobs = resolve_jobs(n_jobs)
+    chunks = split(len(rows), jobs * 4 if jobs > 1 else 1)
+    args = [(table.lists, rows[sl], method, pthresh, terms, candidates) for sl in chunks]
+    return np.concatenate(run_chunks(_estimate_rows, args, jobs))
+
+
 def bootstrap(
     table: CaptureTable,
     fit: ModelFit,
@@ -243,24 +289,11 @@ def bootstrap(
         raise InvalidParameterError(f"n_boot must be an integer >= 2, got {n_boot!r}")
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     cells = table.counts[1:]
-    if kind == "nonparametric":
-        rows = gen.multinomial(table.observed, cells / cells.sum(), size=n_boot)
-    else:
-        rows = gen.poisson(fit.fitted[1:], size=(n_boot, len(cells)))
+    rows = draw_rows(table, fit, kind, gen, n_boot)
     jack_cells = np.flatnonzero(cells > 0)
     if interval == "bca":
-        jack_rows = np.repeat(cells[None, :], len(jack_cells), axis=0)
-        jack_rows[np.arange(len(jack_cells)), jack_cells] -= 1
-        rows = np.vstack([rows, jack_rows])
-    terms = term_names(table.lists, fit.terms)
-    candidates = None
-    if method in ("aic", "bic") and n_top is not None:
-        search = best_model(table, method, n_jobs=1)[1]
-        candidates = tuple(int(m) for m in search.masks[search.ranked(method)[:n_top]])
-    jobs = resolve_jobs(n_jobs)
-    chunks = split(len(rows), jobs * 4 if jobs > 1 else 1)
-    args = [(table.lists, rows[sl], method, pthresh, terms, candidates) for sl in chunks]
-    values = np.concatenate(run_chunks(_estimate_rows, args, jobs))
+        rows = np.vstack([rows, jackknife_rows(table)])
+    values = estimate_rows(table, fit, method, rows, pthresh=pthresh, n_jobs=n_jobs, n_top=n_top)
     boot, jack = values[:n_boot], values[n_boot:]
     finite = boot[np.isfinite(boot)]
     if len(finite) < 2:

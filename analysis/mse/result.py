@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .intervals import BootstrapResult
 from .models import ModelFit, term_names
+from .robust import RobustInterval
 from .select import StepwiseStep
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,6 +26,16 @@ def _num(value: float) -> str:
     if not math.isfinite(value):
         return "inf" if value > 0 else "-inf" if value < 0 else "n/a"
     return f"{value:,.0f}"
+
+
+_CI_NAMES = {
+    "bootstrap": "bootstrap percentile, model selection repeated",
+    "profile": "profile likelihood, conditional on the chosen model",
+    "wald": "Wald (log scale), conditional on the chosen model",
+    "percentile": "bootstrap percentile",
+    "bca": "bootstrap BCa",
+    "none": "not computed",
+}
 
 
 def _json_float(value: float | None) -> float | None:
@@ -57,7 +68,13 @@ class MSEResult:
     steps : tuple of StepwiseStep
         Terms added by the stepwise rule, with their p-values.
     boot : BootstrapResult or None
-        Bootstrap replicates when a bootstrap interval was computed.
+        Bootstrap replicates when a single percentile or BCa interval was computed.
+    robust : RobustInterval or None
+        With the default ``ci='bootstrap'``: replicates, percentile and BCa limits and their
+        Monte Carlo standard errors.
+    conditional : (float, float) or None
+        With ``ci='bootstrap'``: the profile-likelihood interval of the chosen model, which
+        ignores that the model was chosen from the same data.
     """
 
     estimate: float
@@ -77,7 +94,20 @@ class MSEResult:
     fit: ModelFit = field(repr=False)
     steps: tuple[StepwiseStep, ...] = ()
     boot: BootstrapResult | None = field(default=None, repr=False)
+    robust: RobustInterval | None = field(default=None, repr=False)
+    conditional: tuple[float, float] | None = None
     notes: tuple[str, ...] = ()
+
+    def intervals(self) -> list[dict[str, Any]]:
+        """Every interval computed, headline first: name, limits, Monte Carlo standard errors."""
+        if self.robust is None:
+            return [{"interval": _CI_NAMES[self.ci_method], "low": self.ci_low, "high": self.ci_high,
+                     "mcse_low": None, "mcse_high": None}]
+        rows = [dict(r) for r in self.robust.rows()]
+        if self.conditional is not None:
+            rows.append({"interval": _CI_NAMES["profile"], "low": self.conditional[0],
+                         "high": self.conditional[1], "mcse_low": None, "mcse_high": None})
+        return rows
 
     # -- presentation -------------------------------------------------------------------------
     @property
@@ -141,6 +171,16 @@ class MSEResult:
             ],
             "notes": list(self.notes),
         }
+        if self.robust is not None:
+            out["intervals"] = [
+                {k: (_json_float(v) if isinstance(v, float) else v) for k, v in row.items()}
+                for row in self.intervals()
+            ]
+            out["bootstrap"] = {"n_boot": self.robust.n_boot, "n_failed": self.robust.n_failed,
+                                "kind": self.robust.kind, "interval": "percentile and bca",
+                                "bca_levels": self.robust.bca_levels,
+                                "acceleration": self.robust.acceleration,
+                                "mc_tol": self.robust.mc_tol}
         if self.boot is not None:
             out["bootstrap"] = {
                 "n_boot": self.boot.n_boot,
@@ -162,13 +202,7 @@ class MSEResult:
 
         title = f"Multiple systems estimate ({self.method}"
         title += f", p < {self.pthresh:g})" if self.method == "stepwise" else ")"
-        ci_name = {
-            "profile": "profile likelihood",
-            "wald": "Wald, log scale",
-            "percentile": "bootstrap percentile",
-            "bca": "bootstrap BCa",
-            "none": "not computed",
-        }[self.ci_method]
+        ci_name = _CI_NAMES[self.ci_method]
         label = _ci_label(self.alpha)
         model = " + ".join(self.model) if self.model else "main effects only (independence)"
         lines = [
@@ -194,6 +228,19 @@ class MSEResult:
                     f"p={s.pvalue:.2g})"
                     for s in self.steps
                 )
+            )
+        if self.robust is not None:
+            rob = self.robust
+            lines.append(f"Intervals ({label}; Monte Carlo s.e. of each limit in brackets):")
+            for row in self.intervals():
+                mc = (f" [{_num(row['mcse_low'])}, {_num(row['mcse_high'])}]"
+                      if row["mcse_low"] is not None else "")
+                lines.append(f"  {row['interval'] + ':':55s} {_num(row['low'])} to {_num(row['high'])}{mc}")
+            lines.append(
+                f"Bootstrap: {rob.n_boot:,} {rob.kind} replicates with model selection repeated, "
+                f"{rob.n_failed} without an estimate"
+                + (f"; BCa tail levels {rob.bca_levels[0]:.3g} and {rob.bca_levels[1]:.3g}"
+                   if rob.bca_levels else "")
             )
         if self.boot is not None:
             lines.append(

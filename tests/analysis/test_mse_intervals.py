@@ -91,12 +91,12 @@ PLANT = {"n_total": 3000, "capture_probs": [0.2, 0.15, 0.1, 0.25], "interactions
 def test_stepwise_recovers_the_planted_total():
     table, unseen = simulate_capture(**PLANT, rng=2024)
     assert table.observed + unseen == 3000
-    res = estimate(table)
+    res = estimate(table, ci="profile")
     assert "A:B" in res.model
     assert res.ci_low < 3000 < res.ci_high
     assert res.estimate == pytest.approx(3000, rel=0.1)
     # Ignoring the dependence biases the estimate down and the interval misses N.
-    indep = estimate(table, "independence")
+    indep = estimate(table, "independence", ci="profile")
     assert indep.ci_high < 3000
 
 
@@ -114,7 +114,7 @@ def test_profile_interval_coverage():
     n_sims = 1000
     for _ in range(n_sims):
         table, _ = simulate_capture(**PLANT, rng=rng)
-        res = estimate(table, "fixed", terms=["A:B"], remove_noninformative=False)
+        res = estimate(table, "fixed", terms=["A:B"], remove_noninformative=False, ci="profile")
         covered += res.ci_low <= 3000 <= res.ci_high
     # Binomial(1000, 0.95): sd 0.7 percentage points; allow about 3.5 sd either side
     # (measured: 0.937 with this seed).

@@ -50,7 +50,7 @@ def test_with_true_links_the_estimate_covers_the_planted_total(synthetic):
         "register": frame["register"].astype(int),
     })
     seen = persons[persons.sum(axis=1) > 0]
-    result = estimate(capture_table(seen, ["mosvy", "police", "ngo", "register"]))
+    result = estimate(capture_table(seen, ["mosvy", "police", "ngo", "register"]), ci="profile")
     n = truth["mse"]["N"]
     assert result.ci_low <= n <= result.ci_high
     assert "police:ngo" in result.model or "ngo:police" in result.model
@@ -62,7 +62,7 @@ def test_through_linkage_the_bias_follows_the_linkage_error(synthetic):
     quality = linked.quality(true_pairs_from_truth(truth))
     assert quality["precision"] >= 0.95
     assert quality["recall"] >= 0.70
-    result = estimate(linked.table())
+    result = estimate(linked.table(), ci="profile")
     n = truth["mse"]["N"]
     # Missed links split people in two: the estimate is biased upward, by roughly the share of
     # links missed; allow 40% at the recall measured here (about 0.8-0.9).

@@ -21,7 +21,7 @@ from analysis.mse import estimate, load_published
 
 
 def test_uk_stepwise_reproduces_the_home_office_estimate():
-    res = estimate(load_published("UKdat_5"))
+    res = estimate(load_published("UKdat_5"), ci="profile")
     # [MSETools]: SparseMSE stepwise N.hat = 11312.990 on the five-list UK data; [HO2014] 11,313.
     assert res.estimate == pytest.approx(11312.99, abs=0.01)
     assert res.observed == 2744
@@ -34,7 +34,7 @@ def test_uk_stepwise_reproduces_the_home_office_estimate():
 def test_uk_independence_model_and_interval():
     # [MSETools] independence(UK): N.hat 13444.13, interval 12004.03-15160.33 (a profile
     # likelihood interval; ours differs by < 0.05 in either limit).
-    res = estimate(load_published("UKdat_5"), "independence")
+    res = estimate(load_published("UKdat_5"), "independence", ci="profile")
     assert res.estimate == pytest.approx(13444.13, abs=0.01)
     assert res.ci_low == pytest.approx(12004.03, abs=0.1)
     assert res.ci_high == pytest.approx(15160.33, abs=0.1)
@@ -79,7 +79,7 @@ def test_netherlands_bic_estimate_in_published_band():
     # [BS2022]: Netherlands 42,000-58,000 (Dutch Rapporteur & UNODC 2017). No published
     # stepwise figure for these tables was found; the BIC choice over all 1,024 five-list models
     # (the default of Silverman, Chan & Vincent 2024 for up to five lists) lands in the band.
-    res = estimate(load_published("Ned_5"), "bic", n_jobs=1)
+    res = estimate(load_published("Ned_5"), "bic", n_jobs=1, ci="profile")
     assert 42_000 <= res.estimate <= 58_000
     assert res.ci_low >= 42_000 and res.ci_high <= 58_000
 
