@@ -77,6 +77,7 @@ def test_hotspots_find_the_planted_cluster(country):
     df, truth = country
     cluster = set(truth["spatial_cluster"]["provinces"])
     result = find_hotspots(df, load_boundaries("province"), outcome="forced_labour",
+                           by="province_code",
                            permutations=999, rng=SEED)
     assert result.moran.I > 0 and result.moran.p_value < 0.05
     table = result.to_frame()
