@@ -5,10 +5,10 @@ Why it matters. Forced labour is 1 when one involuntariness and one coercion ind
 recorded "yes", but 0 only when every indicator of a dimension is recorded "no". A return whose
 indicator module was partly filled in can therefore be classified "yes" from what was recorded
 but not "no": among partly recorded returns the outcome is missing mostly for would-be negatives,
-and dropping missing outcomes biases prevalence upward (on a synthetic national register, partly
-recorded returns with a recorded outcome showed 18.7% forced labour against 14.8% among fully
-recorded ones). Returns whose module was not asked at all carry no such selection but still
-leave the outcome missing.
+and dropping missing outcomes biases prevalence upward (on the synthetic national register of
+seed 4242, scale 0.03, partly recorded returns with a recorded outcome showed 18.7% forced labour
+against 14.8% among fully recorded ones). Returns whose module was not asked at all carry no such
+selection but still leave the outcome missing.
 
 Method (one imputation; ``m`` of them are drawn independently and combined with Rubin's rules,
 `analysis.rubin`):
@@ -23,7 +23,11 @@ Method (one imputation; ``m`` of them are drawn independently and combined with 
    the recipient has answers, taken from the smallest area (commune, district, province,
    country) that offers at least ``min_donors`` such donors, and among them one of the
    ``donors`` nearest on the two predicted log-odds (predictive mean matching, `analysis._pmm`).
-   A whole block is borrowed, so the imputed indicators keep the joint structure of real records.
+   What is borrowed is a real record's answers, so the imputed indicators keep the joint
+   structure of real records. When nobody gave exactly the recipient's answers (rare patterns,
+   several items blank), the items are borrowed one dimension of the ILO indicators at a time
+   from donors with the same answers in that dimension, the same exploitation type and the
+   same "yes" answers elsewhere (`_nearest_pattern`).
 4. The outcomes are derived again from the completed indicators with the project's own rule
    (``analysis.data.derive_outcomes``, which follows ``register.definitions``), so this module
    does not depend on what the rule is; a check first verifies that the rule reproduces every

@@ -215,7 +215,11 @@ def hotspot_map(
     hide_unpublishable: bool = True,
     figsize: tuple[float, float] = (7, 6),
 ) -> tuple[Figure, Axes]:
-    """Map of significant clusters after FDR: LISA HH/LL/HL/LH or Gi* hot/cold spots."""
+    """Map of significant clusters after FDR: LISA HH/LL/HL/LH or Gi* hot/cold spots.
+
+    The default title names the outcome, level, unit and period; with few areas the legend
+    carries the result's power note (no hotspot found is no evidence of none).
+    """
     if not isinstance(result, HotspotResult):
         raise TypeError("result must come from find_hotspots")
     statistic = check_choice("statistic", statistic, ("lisa", "gi"))
@@ -239,4 +243,9 @@ def hotspot_map(
     _draw_hidden(ax, gdf, hidden, nodata, handles)
     default = (f"Local Moran clusters (BH q < {result.alpha})" if statistic == "lisa"
                else f"Getis-Ord Gi* hot/cold spots (BH q < {result.alpha})")
+    default = f"{result.title}\n{default}"
+    note = result.power_note()
+    if note:
+        handles.append(Patch(facecolor="none", edgecolor="none",
+                             label="\n".join(textwrap.wrap(note, 60))))
     return _finish(fig, ax, attribution, title or default, handles)

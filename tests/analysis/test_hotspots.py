@@ -171,3 +171,18 @@ def test_spatial_eb_defined_where_a_neighbourhood_has_no_case():
     t = find_hotspots(df, g, rng=9, permutations=99).to_frame()
     assert np.isfinite(t["seb_rate"]).all()
     assert t.loc["00", "seb_rate"] == 0.0
+
+
+def test_district_level_leads_and_few_areas_carry_a_power_note():
+    import inspect
+
+    assert inspect.signature(find_hotspots).parameters["by"].default == "district_code"
+    small = grid(5, 5)
+    res = find_hotspots(simulate(11, list(small["code"]), set(), by="province_code"), small,
+                        by="province_code", rng=11, permutations=99)
+    assert res.power_note() is not None
+    assert "power: only 25 areas" in res.summary() and "by='district_code'" in res.summary()
+    big = grid(10, 10)
+    res = find_hotspots(simulate(12, list(big["code"]), set()), big, rng=12, permutations=99)
+    assert res.by == "district_code" and res.power_note() is None
+    assert "power:" not in res.summary()
