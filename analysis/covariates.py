@@ -15,7 +15,7 @@ sector                        sector (reference: the most common sector)        
 sex                           sex (reference M)                                            cat
 age_band                      age_band (reference 25-34)                                   cat
 age10                         age_at_departure / 10 (odds ratio per 10 years)              num
-minor                         age_at_departure < 18                                        0/1
+minor                         age_at_departure < 18 (else age_band '<18')                  0/1
 has_debt                      debt_usd > 0                                                 0/1
 has_passport, has_visa,       the document flags                                           0/1
 has_work_permit,
@@ -73,8 +73,11 @@ def covariate_values(rows: pd.DataFrame, name: str) -> pd.Series:
     x = pd.to_numeric(s, errors="coerce").astype(float)
     if name == "age10":
         return x / 10
-    if name == "minor":
-        return (x < 18).astype(float).where(x.notna())
+    if name == "minor":  # the standard export keeps the age band only
+        band = rows["age_band"].astype("string") if "age_band" in rows.columns else None
+        from_band = (band == "<18").astype(float).where(band.notna()) if band is not None \
+            else pd.Series(np.nan, index=rows.index)
+        return (x < 18).astype(float).where(x.notna(), from_band)
     if name == "has_debt":
         return (x > 0).astype(float).where(x.notna())
     return x

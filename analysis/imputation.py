@@ -29,8 +29,8 @@ Method (one imputation; ``m`` of them are drawn independently and combined with 
    from donors with the same answers in that dimension, the same exploitation type and the
    same "yes" answers elsewhere (`_nearest_pattern`).
 4. The outcomes are derived again from the completed indicators with the project's own rule
-   (``analysis.data.derive_outcomes``, which follows ``register.definitions``), so this module
-   does not depend on what the rule is; a check first verifies that the rule reproduces every
+   (``register.definitions``; `analysis._rules`), so this module does not depend on what the
+   rule is (adults, children, means); a check first verifies that the rule reproduces every
    recorded outcome.
 
 With ``covariates`` (the risk model), the listed covariates that have missing values are imputed
@@ -61,9 +61,15 @@ import numpy as np
 import pandas as pd
 
 from analysis import _pmm
+from analysis._rules import (
+    ILO_INDICATORS,
+    RuleMismatchError,
+    check_rule,
+    default_derive,
+    rulebook_derive,
+)
 from analysis._validation import (
     OUTCOMES,
-    AnalysisError,
     EmptyDataError,
     InvalidParameterError,
     as_rng,
@@ -72,9 +78,9 @@ from analysis._validation import (
 )
 from analysis.covariates import CATEGORICAL, COVARIATES, covariate_values
 from analysis.results import Result, format_table, text_block
-from register.fields import ILO_INDICATORS
 
-__all__ = ["BLOCK", "SCORE_COVARIATES", "Imputations", "RuleMismatchError", "impute_outcomes"]
+__all__ = ["BLOCK", "SCORE_COVARIATES", "Imputations", "RuleMismatchError", "impute_outcomes",
+           "rulebook_derive"]
 
 #: what an unasked or partly asked return leaves blank, imputed together
 BLOCK = (*ILO_INDICATORS, "exploitation_type")
@@ -83,10 +89,6 @@ SCORE_COVARIATES = ("channel", "unlicensed_agency", "n_brokers", "destination_co
                     "sex", "age_band", "has_debt", "has_passport", "has_work_permit",
                     "departure_year")
 AREAS = ("commune_code", "district_code", "province_code")
-
-
-class RuleMismatchError(AnalysisError, ValueError):
-    """The export's outcome columns do not follow the rule that derives them from indicators."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -163,19 +165,6 @@ def _completed_frame(rows: pd.DataFrame, codes: np.ndarray, levels: list[str]) -
                                                                  codes[:, -1])]
     out["exploitation_type"] = pd.array(kinds, dtype="string")
     return out
-
-
-def _check_rule(rows: pd.DataFrame, derive: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
-    derived = derive(rows)
-    for name in OUTCOMES:
-        rec = pd.to_numeric(rows[name], errors="coerce")
-        got = pd.to_numeric(derived[name], errors="coerce")
-        bad = (rec.isna() != got.isna()) | (rec.notna() & got.notna() & (rec != got))
-        if bad.any():
-            raise RuleMismatchError(
-                f"{int(bad.sum())} returned journeys have a {name} value that the project's rule "
-                "does not derive from their indicators; re-export the register with the current "
-                "rules (analysis.data.from_register) before imputing")
 
 
 def _pooled_pmm(d_rows: np.ndarray, r_rows: np.ndarray, scores: np.ndarray,
@@ -291,12 +280,6 @@ def _outcome_step(rows: pd.DataFrame, codes: np.ndarray, levels: list[str], n_le
     return y
 
 
-def _default_derive() -> Callable[[pd.DataFrame], pd.DataFrame]:
-    from analysis.data import derive_outcomes
-
-    return derive_outcomes
-
-
 def impute_outcomes(
     df: pd.DataFrame,
     *,
@@ -322,14 +305,14 @@ def impute_outcomes(
         larger area).
     rng : seed or Generator (the default seed 0 makes results reproducible).
     derive : the rule giving ``forced_labour`` and ``trafficking`` from a frame of completed
-        rows (default ``analysis.data.derive_outcomes``).
+        rows (default: the project's rule, `analysis._rules.default_derive`).
     """
     m = check_positive_int("m", m, 2)
     iterations = check_positive_int("iterations", iterations)
     donors = check_positive_int("donors", donors)
     min_donors = check_positive_int("min_donors", min_donors)
     generator = as_rng(rng)
-    derive = derive or _default_derive()
+    derive = derive or default_derive()
     wanted = tuple(covariates or ())
     unknown = [c for c in wanted if c not in COVARIATES]
     if unknown:
@@ -341,7 +324,7 @@ def impute_outcomes(
     if rows.empty:
         raise EmptyDataError("no returned journey to impute")
     codes, levels, n_levels = _block_codes(rows)
-    _check_rule(rows, derive)
+    check_rule(rows, derive)
     y_rec = np.column_stack([pd.to_numeric(rows[o], errors="coerce").to_numpy(
         dtype=float, na_value=np.nan) for o in OUTCOMES])
     complete = (codes >= 0).all(axis=1)

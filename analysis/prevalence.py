@@ -81,6 +81,7 @@ from analysis._direct import (
     make_units,
     wilson_interval,
 )
+from analysis._rules import ILO_INDICATORS
 from analysis._validation import (
     OUTCOMES,
     EmptyDataError,
@@ -96,7 +97,6 @@ from analysis.results import Result, ci_label, format_table, text_block
 from analysis.rubin import pool
 from analysis.scope import UNITS, Scope, describe_scope
 from analysis.suppress import publishable_proportions
-from register.fields import ILO_INDICATORS
 
 __all__ = [
     "METHODS",

@@ -228,11 +228,12 @@ def small_area_prevalence(
         if zero and requested != "fay_herriot":
             notes.append(f"{requested}: between-area variance estimated at zero, which would "
                          "shrink every area onto one value with intervals that ignore the "
-                         "uncertainty of that value; fell back to fay_herriot")
-        zero = zero or fh_zero
+                         "uncertainty of that value; fell back to "
+                         + ("fay_herriot" if fh is not None else "the direct estimates"))
         if fh is not None:
             est, hyper, used = fh.set_axis(dtab.index), fh_hyper, "fay_herriot"
-        elif est is None:  # too few areas for any model: the direct estimates, said so
+            zero = zero or fh_zero
+        else:  # too few areas for any model: the direct estimates, said so
             est = dtab[["estimate", "lower", "upper"]].assign(weight=1.0)
             used = "direct"
     if zero:

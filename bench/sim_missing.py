@@ -69,7 +69,10 @@ def in_memory(replicates: int, levels: list[float], m: int) -> pd.DataFrame:
 def _register(seed: int, scale: float, workdir: Path) -> tuple[pd.DataFrame, dict]:
     from analysis.data import from_register
     from register.merge import merge
-    from register.synth import write_country
+    try:  # the generator's new home after issue 10
+        from synthetic.write import write_country
+    except ImportError:  # before it
+        from register.synth import write_country
 
     folder = workdir / f"seed{seed}_scale{scale}"
     national = folder / "national.db"

@@ -9,12 +9,12 @@ import pytest
 from scipy.spatial import cKDTree
 
 from analysis._pmm import pmm
+from analysis._rules import ILO_INDICATORS
 from analysis._validation import InvalidParameterError
 from analysis.imputation import RuleMismatchError, impute_outcomes
 from analysis.prevalence import estimate_prevalence
 from analysis.risk import fit_risk_model
 from analysis.rubin import pool
-from register.fields import ILO_INDICATORS
 from tests.analysis.export_sim import planted_export
 
 
@@ -162,3 +162,34 @@ def test_risk_model_with_imputation_uses_more_rows_and_recovers_planted_odds_rat
         assert t.loc[term, "lower"] <= np.exp(beta * att) <= t.loc[term, "upper"], term
     assert "multiply imputed (5 imputations" in mi.summary()
     assert "reference levels: channel = licensed_agency" in mi.summary()
+
+
+def test_rule_book_adapter_passes_indicators_age_and_type_to_the_rule():
+    """`rulebook_derive` feeds a column rule book (``register.definitions`` after issue 10):
+    indicators as 1/0/-1, minor from the age or else the age band, the type as objects."""
+    from types import SimpleNamespace
+
+    from analysis._rules import rulebook_derive
+
+    class Columns:  # a stand-in with the rule book's interface
+        pass
+
+    def forced_labour(ind, minor, kind, ops):
+        assert isinstance(ops, Columns) and ind["ind_isolation"].dtype == np.int8
+        return np.where(minor == -1, -1, ind["ind_isolation"])
+
+    def trafficking(ind, minor, kind, ops):
+        return np.array([1 if k == "sexual" else (-1 if k is None else 0) for k in kind]) * 0 \
+            + minor
+
+    book = SimpleNamespace(Columns=Columns, forced_labour=forced_labour, trafficking=trafficking)
+    rows = pd.DataFrame({name: pd.array([1, 0, pd.NA, 1], dtype="Int64")
+                         for name in ILO_INDICATORS})
+    rows["exploitation_type"] = pd.array(["sexual", None, "none", "labour"], dtype="string")
+    rows["age_at_departure"] = pd.array([16, pd.NA, 30, pd.NA], dtype="Int64")
+    rows["age_band"] = ["<18", "<18", "25-34", None]
+    rows["returned"] = [1, 1, 1, 0]
+    out = rulebook_derive(book)(rows)
+    assert out["trafficking"].tolist()[:3] == [1, 1, 0]  # minor: age, else band
+    assert out["forced_labour"].tolist()[:2] == [1, 0]
+    assert out["forced_labour"].isna().tolist() == [False, False, True, True]  # -1, not returned
