@@ -40,7 +40,10 @@ block as above, repeated ``iterations`` times per imputation.
 
 Assumption: whether an indicator is recorded depends on nothing but the recorded covariates, the
 area and the answers that were recorded (missing at random). The synthetic generator plants
-missing completely at random, which is a special case.
+missing completely at random, which is a special case. Checked against planted truth in
+bench/sim_missing.py (numbers in `analysis.prevalence`): the imputed national prevalence was
+within 0.002 of the planted one with 1%, 5% or 15% of items left blank, where complete cases
+were off by +0.002, +0.015 and +0.057. Cost: about 0.3-1 s per imputation for 50,000 returns.
 
 References
 ----------

@@ -51,8 +51,17 @@ destinations, so their outcomes are correlated and a plain binomial interval is 
 
 Measured 95% coverage (bench/sim_coverage.py, 500 replicates x 25 provinces, commune random
 effect sd 0.3 / 0.8 / 0.8 with mean commune sizes 8 / 8 / 20): ``wilson_deff`` 0.954 / 0.954 /
-0.951; ``design`` 0.969 / 0.958 / 0.951; plain ``wilson`` 0.946 / 0.886 / 0.805. Imputation
-versus complete cases on synthetic national registers: bench/sim_missing.py.
+0.951; ``design`` 0.969 / 0.958 / 0.951; plain ``wilson`` 0.946 / 0.886 / 0.805.
+
+Imputation against complete cases (bench/sim_missing.py). On five synthetic national registers
+(seeds 4242, 21, 7, 99, 2026; scale 0.03; indicators missing as the generator plants them)
+complete cases sat above the planted national prevalence every time (by 0.001–0.004) and their
+interval missed it once; the imputation estimates were within 0.0015 of it and their intervals
+covered it five times out of five; province intervals covered the planted province value
+119/125 times with complete cases, 120/125 with imputation. In memory, with more items left
+blank (30 replicates of 8,000 returns, 6 provinces): at 5% of items blank complete cases were
+biased by +0.015 and their national interval covered 40% of the time (provinces 88%), imputation
+-0.001, 100% (98%); at 15% blank, +0.057, 0% (19%) against -0.002, 97% (96%).
 
 References
 ----------

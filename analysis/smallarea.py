@@ -12,7 +12,12 @@ on ``A`` gives posterior variances that are second-order correct as frequentist 
 error (Datta, Rao & Smith 2005) and keeps ``A`` away from zero in the way the adjusted likelihood
 of Li & Lahiri (2010) does, so the estimates never collapse onto one value with a falsely narrow
 interval. Estimates are posterior medians, intervals equal-tailed, both mapped back by
-``p = sin^2(theta)``. Needs at least 4 areas (the posterior is improper with fewer).
+``p = sin^2(theta)``. Needs at least 4 areas (the posterior is improper with fewer; the direct
+estimates are then shown, and said so). Measured 95% coverage (bench/sim_coverage.py, 200
+replicates x 25 provinces): 0.951 / 0.948 / 0.955 in the three clustering scenarios (0.94–0.95
+for provinces with fewer than 15 returns), and 0.981 for 9 districts that do not differ at all,
+where the empirical Bayes beta-binomial without a fallback covered 0.477 with intervals a third
+as wide (median width 0.021 against 0.065).
 
 ``"beta_binomial"`` — empirical Bayes: each area's prevalence is drawn from a common Beta(a, b)
 estimated by the weighted method of moments (Kleinman 1973) on the effective counts of the
