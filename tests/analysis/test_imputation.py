@@ -157,9 +157,9 @@ def test_risk_model_with_imputation_uses_more_rows_and_recovers_planted_odds_rat
     att = 1 / np.sqrt(1 + 0.346 * (0.4**2 + 0.3**2))
     planted = {"channel[broker]": 0.9, "sector[fishing]": 1.1, "has_debt": 0.6,
                "departure_year": -0.08}
-    t = mi.to_frame()
-    for term, beta in planted.items():
-        assert t.loc[term, "lower"] <= np.exp(beta * att) <= t.loc[term, "upper"], term
+    for t in (mi.to_frame(), cc.to_frame()):
+        for term, beta in planted.items():
+            assert t.loc[term, "lower"] <= np.exp(beta * att) <= t.loc[term, "upper"], term
     assert "multiply imputed (5 imputations" in mi.summary()
     assert "reference levels: channel = licensed_agency" in mi.summary()
 
