@@ -6,6 +6,12 @@ published areas only, so its range does not leak a hidden value either. Areas wi
 light grey. The ``attribution`` text (e.g. ``analysis.geo.attribution(level)``) is required and
 always printed under the map.
 
+Honest colour scales: a colour scale stretched over differences far smaller than the estimates'
+uncertainty paints noise as a pattern (issue 14: a bar spanning 0.21730-0.21738 showed
+differences of 0.00008 as dark red against pale yellow). ``choropleth(min_span=...)`` widens the
+scale around its midpoint to at least ``min_span``; `prevalence_map` sets it to the median width of
+the mapped areas' intervals and says so in the colour bar's label.
+
 Every function returns ``(figure, axes)``; nothing is shown or saved here.
 """
 
@@ -24,9 +30,11 @@ from matplotlib.patches import Patch
 from analysis._validation import InvalidParameterError, check_choice
 from analysis.hotspots import HotspotResult
 from analysis.prevalence import PrevalenceResult
+from analysis.results import ci_label
 from analysis.smallarea import SmallAreaResult
 
-__all__ = ["HATCH", "LISA_COLOURS", "GI_COLOURS", "choropleth", "hotspot_map", "prevalence_map"]
+__all__ = ["HATCH", "LISA_COLOURS", "GI_COLOURS", "choropleth", "colour_limits", "hotspot_map",
+           "prevalence_map"]
 
 HATCH = "////"
 SUPPRESSED_LABEL = "not shown (small numbers)"
@@ -94,6 +102,19 @@ def _draw_hidden(ax: Axes, gdf: gpd.GeoDataFrame, hidden: np.ndarray, nodata: np
                              label=SUPPRESSED_LABEL))
 
 
+def colour_limits(values: np.ndarray, min_span: float | None = None) -> tuple[float, float]:
+    """(vmin, vmax) of a colour scale over ``values``, at least ``min_span`` wide (widened around
+    the midpoint, kept at or above 0 when every value is)."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if min_span is None or not np.isfinite(min_span) or hi - lo >= min_span:
+        return lo, hi
+    mid = (lo + hi) / 2
+    lo, hi = mid - min_span / 2, mid + min_span / 2
+    if lo < 0 <= float(np.min(values)):
+        lo, hi = 0.0, min_span
+    return lo, hi
+
+
 def choropleth(
     gdf: gpd.GeoDataFrame,
     column: str,
@@ -105,11 +126,14 @@ def choropleth(
     cmap: str = "YlOrRd",
     legend_label: str | None = None,
     figsize: tuple[float, float] = (7, 6),
+    min_span: float | None = None,
 ) -> tuple[Figure, Axes]:
     """Choropleth of ``gdf[column]``; unpublishable areas hatched, never coloured.
 
     ``publishable`` is a boolean column name (default ``"publishable"``; pass ``None`` when every
-    value may be shown) or one flag per row.
+    value may be shown) or one flag per row. ``min_span`` is the smallest range the colour scale
+    may cover (e.g. the typical interval width): a narrower range of values is widened around its
+    midpoint, so differences smaller than that do not show as different colours.
     """
     gdf = _check(gdf, attribution)
     if column not in gdf.columns:
@@ -127,8 +151,10 @@ def choropleth(
     handles: list[Patch] = []
     if shown.any():
         layer = gdf[shown].assign(_value=values[shown])  # only published values reach the plot
+        vmin, vmax = colour_limits(values[shown], min_span)
         layer.plot(ax=ax, column="_value", cmap=cmap, edgecolor="white", linewidth=0.3,
-                   legend=True, legend_kwds={"label": legend_label or column, "shrink": 0.6})
+                   vmin=vmin, vmax=vmax, legend=True,
+                   legend_kwds={"label": legend_label or column, "shrink": 0.6})
         ax.collections[-1].set_gid("values")
     _draw_hidden(ax, gdf, hidden, nodata, handles)
     return _finish(fig, ax, attribution, title, handles)
@@ -144,12 +170,19 @@ def prevalence_map(
     title: str | None = None,
     cmap: str = "YlOrRd",
 ) -> tuple[Figure, Axes]:
-    """Map a prevalence (direct or small-area) result on ``boundaries`` (joined on ``code``)."""
+    """Map a prevalence (direct or small-area) result on ``boundaries`` (joined on ``code``).
+
+    The title defaults to the result's (outcome, areas, unit and period); the colour scale spans
+    at least the median width of the mapped areas' intervals (see the module docstring).
+    """
     if not isinstance(result, PrevalenceResult | SmallAreaResult):
         raise TypeError("result must come from estimate_prevalence or small_area_prevalence")
     table = result.to_frame()
     if column not in table.columns:
         raise InvalidParameterError(f"column {column!r} not in the result table")
+    if table[column].isna().all():
+        raise InvalidParameterError(f"the result has no {column!r} values to map (bounds have no "
+                                    "point estimate: map 'lower' or 'upper')")
     gdf = _check(boundaries, attribution)
     if "code" not in gdf.columns:
         raise InvalidParameterError("boundaries need a 'code' column")
@@ -158,9 +191,18 @@ def prevalence_map(
     has_data = merged["publishable"].notna().to_numpy()
     merged["publishable"] = merged["publishable"].where(has_data, True).astype(bool)
     merged.loc[~has_data, column] = np.nan
-    label = f"{result.outcome.replace('_', ' ')} ({column})"
+    shown = table[table["publishable"].astype(bool) & table.index.isin(gdf["code"])]
+    widths = (shown["upper"] - shown["lower"]).dropna()
+    span = float(widths.median()) if len(widths) else None
+    values = shown[column].dropna()
+    scope = result.direct.scope if isinstance(result, SmallAreaResult) else result.scope
+    unit = scope.unit_label if scope is not None else "returned migrants"
+    label = f"{result.outcome.replace('_', ' ')} ({column}), share of {unit}"
+    if span is not None and len(values) and values.max() - values.min() < span:
+        label += f"\nscale widened to the median {ci_label(result.alpha)} width ({span:.3f}):" \
+                 "\nareas differ less than their uncertainty"
     return choropleth(merged, column, attribution=attribution, publishable="publishable", ax=ax,
-                      title=title, cmap=cmap, legend_label=label)
+                      title=title or result.title, cmap=cmap, legend_label=label, min_span=span)
 
 
 def hotspot_map(
@@ -173,7 +215,11 @@ def hotspot_map(
     hide_unpublishable: bool = True,
     figsize: tuple[float, float] = (7, 6),
 ) -> tuple[Figure, Axes]:
-    """Map of significant clusters after FDR: LISA HH/LL/HL/LH or Gi* hot/cold spots."""
+    """Map of significant clusters after FDR: LISA HH/LL/HL/LH or Gi* hot/cold spots.
+
+    The default title names the outcome, level, unit and period; with few areas the legend
+    carries the result's power note (no hotspot found is no evidence of none).
+    """
     if not isinstance(result, HotspotResult):
         raise TypeError("result must come from find_hotspots")
     statistic = check_choice("statistic", statistic, ("lisa", "gi"))
@@ -197,4 +243,9 @@ def hotspot_map(
     _draw_hidden(ax, gdf, hidden, nodata, handles)
     default = (f"Local Moran clusters (BH q < {result.alpha})" if statistic == "lisa"
                else f"Getis-Ord Gi* hot/cold spots (BH q < {result.alpha})")
+    default = f"{result.title}\n{default}"
+    note = result.power_note()
+    if note:
+        handles.append(Patch(facecolor="none", edgecolor="none",
+                             label="\n".join(textwrap.wrap(note, 60))))
     return _finish(fig, ax, attribution, title or default, handles)

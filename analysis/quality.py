@@ -44,3 +44,28 @@ def counts_by_year(df: pd.DataFrame) -> pd.DataFrame:
                                             returns=("returned", "sum"))
     out["share_returned"] = out["returns"] / out["journeys"]
     return out
+
+
+def indicator_completeness(df: pd.DataFrame, outcome: str = "forced_labour",
+                           by: str | None = None) -> pd.DataFrame:
+    """How the ILO indicators were recorded on returned journeys, and what that does to the outcome.
+
+    Rows: ``complete`` (every indicator recorded), ``partial`` (some), ``not_asked`` (none); columns
+    ``returns``, ``outcome_recorded`` and ``outcome_share`` (share with the outcome among those
+    where it is recorded). A partly recorded return can be classified "yes" from one indicator but
+    "no" only when all are recorded, so ``outcome_share`` of ``partial`` rows runs high: dropping
+    the unrecorded ones biases prevalence upward (see `analysis.imputation`). With ``by``, one
+    block of rows per area.
+    """
+    returned = df[df["returned"] == 1]
+    recorded = returned[list(ILO_INDICATORS)].notna()
+    status = pd.Series("partial", index=returned.index)
+    status[recorded.all(axis=1)] = "complete"
+    status[~recorded.any(axis=1)] = "not_asked"
+    y = pd.to_numeric(returned[outcome], errors="coerce")
+    frame = pd.DataFrame({"status": status, "y": y})
+    if by is not None:
+        frame[by] = returned[by]
+    g = frame.groupby(["status"] if by is None else [by, "status"])["y"]
+    return pd.DataFrame({"returns": g.size(), "outcome_recorded": g.count(),
+                         "outcome_share": g.mean()})

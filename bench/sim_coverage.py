@@ -6,9 +6,13 @@ with only two communes and a handful of returns): province logits ``mu + u_p`` w
 Poisson commune sizes, Bernoulli outcomes. For every province we check whether each interval
 covers the truth, the province prevalence ``E_v[expit(mu + u_p + v)]`` (Gauss–Hermite
 quadrature): direct intervals (``wilson_deff`` default, ``design``, naive ``wilson``) and the
-small-area intervals (beta-binomial empirical Bayes, binomial GLMM).
+small-area intervals (Fay-Herriot hierarchical Bayes, the default; beta-binomial empirical Bayes;
+binomial GLMM). The last scenario is the province-01 case of issue 14: 9 districts of one
+province that do not differ at all (``sd_province`` 0), where empirical Bayes estimates the
+between-area variance as zero; the median interval width is printed too.
 
 Run:  .venv/bin/python bench/sim_coverage.py [--reps 500] [--glmm-reps 100] [--seed 2026]
+(``beta_binomial, no fallback`` is the empirical Bayes interval as it was before issue 14.)
 It prints coverage per method and scenario (all provinces, and the small ones separately), with
 the Monte Carlo standard error. About 3 minutes for 500 replicates without the GLMM; each GLMM
 fit adds about 1 s.
@@ -24,16 +28,17 @@ import pandas as pd
 from scipy.special import expit
 
 from analysis.prevalence import estimate_prevalence
-from analysis.smallarea import small_area_prevalence
+from analysis.smallarea import _beta_binomial, small_area_prevalence
 
 GH_X, GH_W = np.polynomial.hermite_e.hermegauss(40)
 GH_W = GH_W / GH_W.sum()
 
 SCENARIOS = {
-    # name: (sd_commune, mean commune size)
-    "calibration (sd_commune 0.3, m 8)": (0.3, 8),
-    "strong clustering (sd_commune 0.8, m 8)": (0.8, 8),
-    "strong clustering, big communes (sd_commune 0.8, m 20)": (0.8, 20),
+    # name: (sd_commune, mean commune size, number of areas, sd between areas, small areas)
+    "calibration (sd_commune 0.3, m 8)": (0.3, 8, 25, 0.5, (2, 11, 19)),
+    "strong clustering (sd_commune 0.8, m 8)": (0.8, 8, 25, 0.5, (2, 11, 19)),
+    "strong clustering, big communes (sd_commune 0.8, m 20)": (0.8, 20, 25, 0.5, (2, 11, 19)),
+    "9 equal districts (sd_area 0, sd_commune 0.3, m 8)": (0.3, 8, 9, 0.0, ()),
 }
 
 
@@ -76,23 +81,33 @@ def _covers(table: pd.DataFrame, truth: pd.Series) -> pd.Series:
 
 def run(reps: int, glmm_reps: int, seed: int) -> pd.DataFrame:
     rows = []
-    for s_i, (name, (sd_c, m)) in enumerate(SCENARIOS.items()):
+    for s_i, (name, (sd_c, m, n_prov, sd_p, small_ones)) in enumerate(SCENARIOS.items()):
         rng = np.random.default_rng([seed, s_i])
         hits: dict[str, list[pd.Series]] = {}
+        widths: dict[str, list[float]] = {}
         small_flags = []
         for r in range(reps):
-            df, marginal, _ = simulate(rng, sd_commune=sd_c, mean_m=m)
+            df, marginal, _ = simulate(rng, sd_commune=sd_c, mean_m=m, n_prov=n_prov,
+                                       sd_province=sd_p, small=small_ones)
             direct = estimate_prevalence(df)
             small = direct.table["n"] < 15
             small_flags.append(small)
             for method in ("wilson_deff", "design", "wilson"):
                 res = direct if method == "wilson_deff" else estimate_prevalence(df, method=method)
                 hits.setdefault(method, []).append(_covers(res.table, marginal))
-            eb = small_area_prevalence(df)
-            hits.setdefault("beta_binomial (EB)", []).append(_covers(eb.table, marginal))
+            fits = {"fay_herriot (HB)": small_area_prevalence(df),
+                    "beta_binomial (EB)": small_area_prevalence(df, method="beta_binomial")}
             if r < glmm_reps:
-                g = small_area_prevalence(df, method="glmm")
-                hits.setdefault("glmm", []).append(_covers(g.table, marginal))
+                fits["glmm"] = small_area_prevalence(df, method="glmm")
+            raw_eb = _beta_binomial(direct.table, 0.05)[0]  # as before issue 14: no fallback
+            hits.setdefault("beta_binomial, no fallback", []).append(_covers(raw_eb, marginal))
+            widths.setdefault("beta_binomial, no fallback", []).append(
+                float((raw_eb["upper"] - raw_eb["lower"]).median()))
+            for label, fit in {"wilson_deff": direct, **fits}.items():
+                t = fit.table
+                widths.setdefault(label, []).append(float((t["upper"] - t["lower"]).median()))
+            for label, fit in fits.items():
+                hits.setdefault(label, []).append(_covers(fit.table, marginal))
         flags = pd.concat(small_flags, ignore_index=True)
         for method, h in hits.items():
             allh = pd.concat(h, ignore_index=True)
@@ -103,6 +118,7 @@ def run(reps: int, glmm_reps: int, seed: int) -> pd.DataFrame:
                 "coverage": cov, "mc_se": np.sqrt(cov * (1 - cov) / len(allh)),
                 "coverage_small_n": allh[f].mean() if f.any() else np.nan,
                 "n_small": int(f.sum()),
+                "median_width": np.mean(widths[method]) if method in widths else np.nan,
             })
     return pd.DataFrame(rows)
 

@@ -23,7 +23,7 @@ def grid(nx: int = 10, ny: int = 10) -> gpd.GeoDataFrame:
 
 def simulate(seed: int, codes: list[str], hot: set[str], base: float = 0.10,
              hot_rate: float = 0.30, n_range: tuple[int, int] = (80, 200),
-             by: str = "province_code") -> pd.DataFrame:
+             by: str = "district_code") -> pd.DataFrame:
     """Returned migrants per area (area code in column ``by``) with a planted hot cluster."""
     rng = np.random.default_rng(seed)
     n = rng.integers(*n_range, size=len(codes))
@@ -146,8 +146,8 @@ def test_real_provinces_planted_north_west_cluster():
     # Banteay Meanchey, Battambang, Siem Reap, Oddar Meanchey, Pailin (calibration.md A5 idea)
     north_west = {"01", "02", "17", "22", "24"}
     df = simulate(7, list(prov["code"]), north_west, base=0.10, hot_rate=0.35,
-                  n_range=(150, 400))
-    res = find_hotspots(df, prov, rng=7)
+                  n_range=(150, 400), by="province_code")
+    res = find_hotspots(df, prov, by="province_code", rng=7)
     t = res.to_frame()
     assert len(t) == 25 and res.islands == ()
     assert res.moran.I > 0.2 and res.moran.p_value < 0.01
@@ -166,8 +166,23 @@ def test_real_districts_island_is_attached():
 def test_spatial_eb_defined_where_a_neighbourhood_has_no_case():
     g = grid(5, 5)
     df = simulate(9, list(g["code"]), set(), n_range=(30, 60))
-    corner = df["province_code"].isin(["00", "01", "05", "06"])
+    corner = df["district_code"].isin(["00", "01", "05", "06"])
     df.loc[corner, "forced_labour"] = 0
     t = find_hotspots(df, g, rng=9, permutations=99).to_frame()
     assert np.isfinite(t["seb_rate"]).all()
     assert t.loc["00", "seb_rate"] == 0.0
+
+
+def test_district_level_leads_and_few_areas_carry_a_power_note():
+    import inspect
+
+    assert inspect.signature(find_hotspots).parameters["by"].default == "district_code"
+    small = grid(5, 5)
+    res = find_hotspots(simulate(11, list(small["code"]), set(), by="province_code"), small,
+                        by="province_code", rng=11, permutations=99)
+    assert res.power_note() is not None
+    assert "power: only 25 areas" in res.summary() and "by='district_code'" in res.summary()
+    big = grid(10, 10)
+    res = find_hotspots(simulate(12, list(big["code"]), set()), big, rng=12, permutations=99)
+    assert res.by == "district_code" and res.power_note() is None
+    assert "power:" not in res.summary()

@@ -94,7 +94,7 @@ def test_hotspot_map_shows_significant_classes_and_attribution():
     g = grid(10, 10)
     hot = np.array([(i % 10) in (3, 4, 5) and (i // 10) in (3, 4, 5) for i in range(100)])
     df = export(2, list(g["code"]), np.full(100, 150), np.where(hot, 0.3, 0.1))
-    res = find_hotspots(df, g, rng=2, permutations=999)
+    res = find_hotspots(df, g, by="province_code", rng=2, permutations=999)
     fig, ax = hotspot_map(res, attribution=ATTRIBUTION)
     hh = by_gid(ax, "class_HH")
     n_hh = int((res.to_frame()["lisa_cluster"] == "HH").sum())

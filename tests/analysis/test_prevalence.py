@@ -111,12 +111,17 @@ def test_exclusions_are_counted_and_reported():
     df = pd.concat([df, extra], ignore_index=True)
     df.loc[df.index[:17], "forced_labour"] = pd.NA  # returned but indicators not asked
     df.loc[df.index[20:23], "province_code"] = None
-    res = estimate_prevalence(df)
+    with pytest.raises(MissingColumnsError, match="missing='complete_case'"):
+        estimate_prevalence(df)  # imputation needs the indicator columns
+    res = estimate_prevalence(df, missing="complete_case")
     assert res.n_outcome_missing == 17
     assert res.n_area_missing == 3
     assert res.n_returned == len(df) - 40
     assert res.to_frame()["n"].sum() == len(df) - 40 - 17 - 3
-    assert "outcome not recorded (excluded): 17" in res.summary()
+    text = res.summary()
+    assert "complete cases only (17 returned journeys without the outcome" in text
+    assert "biased upward" in text
+    assert "excluded: 40 journeys with no recorded return" in text
 
 
 def test_publishable_flag_and_published_table():
@@ -171,7 +176,7 @@ def test_small_area_shrinks_small_provinces_and_lowers_error():
     err_direct, err_eb = [], []
     for seed in range(10, 15):
         df, truth = simulate(seed)
-        res = small_area_prevalence(df)
+        res = small_area_prevalence(df, method="beta_binomial")
         t = res.to_frame()
         truth = truth.reindex(t.index)
         prior = res.hyper["prior_mean"]
@@ -198,7 +203,7 @@ def test_glmm_recovers_variance_components_and_prevalence():
     assert res.hyper["sd_cluster"] == pytest.approx(0.8, abs=0.2)
     assert res.hyper["sd_area"] == pytest.approx(0.5, abs=0.25)
     assert res.hyper["intercept"] == pytest.approx(-2.0, abs=3 * res.hyper["se_intercept"])
-    eb = small_area_prevalence(df).to_frame()
+    eb = small_area_prevalence(df, method="beta_binomial").to_frame()
     assert np.corrcoef(t["estimate"], eb["estimate"])[0, 1] > 0.9
     assert "glmm" in res.summary()
 

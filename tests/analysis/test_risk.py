@@ -141,4 +141,6 @@ def test_separation_and_input_errors(planted):
     with pytest.raises(MissingColumnsError, match="has_visa"):
         fit_risk_model(planted, covariates=("has_visa",))
     with pytest.raises(InvalidParameterError, match="missing"):
-        fit_risk_model(planted, missing="impute")
+        fit_risk_model(planted, missing="multiple")
+    with pytest.raises(MissingColumnsError, match="ind_deception"):
+        fit_risk_model(planted, missing="impute")  # imputation needs the indicator columns
