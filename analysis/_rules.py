@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._validation import OUTCOMES, AnalysisError
-from register.fields import ILO_INDICATORS  # the one place analysis/ names the indicator list
+from register.vocabulary import ILO_INDICATORS
 
 __all__ = ["ILO_INDICATORS", "RuleMismatchError", "check_rule", "default_derive", "rulebook_derive"]
 
@@ -48,7 +48,7 @@ def _minor(rows: pd.DataFrame) -> np.ndarray:
 def rulebook_derive(definitions: object) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """The outcomes of a rule book written with three-valued column operations
     (``definitions.Columns``, ``forced_labour(ind, minor, kind, ops)``, ``trafficking(...)``,
-    as ``register.definitions`` has them after issue 10), as a frame-to-frame function."""
+    as ``register.definitions`` has them), as a frame-to-frame function."""
     def derive(rows: pd.DataFrame) -> pd.DataFrame:
         ops = definitions.Columns()  # type: ignore[attr-defined]
         ind = {n: pd.to_numeric(rows[n], errors="coerce").fillna(-1).to_numpy().astype(np.int8)
@@ -67,12 +67,7 @@ def rulebook_derive(definitions: object) -> Callable[[pd.DataFrame], pd.DataFram
 
 
 def default_derive() -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """The project's rule: the column rule book of ``register.definitions`` where it has one,
-    else ``analysis.data.derive_outcomes``."""
+    """The project's rule: the column rule book of ``register.definitions``."""
     from register import definitions
 
-    if hasattr(definitions, "Columns"):
-        return rulebook_derive(definitions)
-    from analysis.data import derive_outcomes
-
-    return derive_outcomes
+    return rulebook_derive(definitions)

@@ -196,7 +196,7 @@ def _pooled_pmm(d_rows: np.ndarray, r_rows: np.ndarray, scores: np.ndarray,
     return picks
 
 
-#: dimension of each block column (the indicators' dimensions in register.fields; the
+#: dimension of each block column (the indicators' dimensions in register.vocabulary; the
 #: exploitation type is a dimension of its own)
 _DIMENSION = np.array([*ILO_INDICATORS.values(), "exploitation_type"], dtype=object)
 

@@ -9,7 +9,7 @@ of the national estimate against the realised share, and the coverage of the nat
 province 95% intervals of the planted (expected) prevalence.
 
 ``--seeds S ...`` (synthetic national registers through the whole pipeline): for each seed a
-national register is written with ``register.synth.write_country`` at ``--scale`` into
+national register is written with ``synthetic.write.write_country`` at ``--scale`` into
 ``--workdir`` (kept and reused), exported with ``analysis.data.from_register``, and analysed.
 Prints the national estimate and interval against truth.json, and the province coverage (share
 of province intervals covering the planted province value) before (complete cases) and after
@@ -69,10 +69,7 @@ def in_memory(replicates: int, levels: list[float], m: int) -> pd.DataFrame:
 def _register(seed: int, scale: float, workdir: Path) -> tuple[pd.DataFrame, dict]:
     from analysis.data import from_register
     from register.merge import merge
-    try:  # the generator's new home after issue 10
-        from synthetic.write import write_country
-    except ImportError:  # before it
-        from register.synth import write_country
+    from synthetic.write import write_country
 
     folder = workdir / f"seed{seed}_scale{scale}"
     national = folder / "national.db"

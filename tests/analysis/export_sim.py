@@ -5,8 +5,8 @@ single items left blank at random) — built in memory, in a second, for the imp
 Forced labour is drawn from a logistic model with province and commune effects; the eleven
 indicators are then drawn so that the project's rule gives it back exactly when all are
 recorded (a forced-labour journey has at least one involuntariness and one coercion indicator,
-any other journey never both), as in ``analysis.synthetic.exploitation``. The recorded outcomes
-are derived with the project's own rule (``analysis.data.derive_outcomes``).
+any other journey never both), as in ``synthetic.exploitation``. The recorded outcomes
+are derived with the project's own rule (``register.definitions``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from analysis.data import derive_outcomes
-from register.fields import COERCION, ILO_INDICATORS, INVOLUNTARINESS
+from analysis._rules import default_derive
+from register.vocabulary import COERCION, ILO_INDICATORS, INVOLUNTARINESS
 
 INV = [n for n, d in ILO_INDICATORS.items() if d == INVOLUNTARINESS]
 COER = [n for n, d in ILO_INDICATORS.items() if d == COERCION]
@@ -89,7 +89,7 @@ def planted_export(seed: int, n: int = 8000, *, n_prov: int = 6, asked: float = 
         df[name] = pd.array(np.where(recorded[:, j] < 0, pd.NA, recorded[:, j]), dtype="Int64")
     df["exploitation_type"] = pd.array(np.where(was_asked, np.where(fl, "labour", "none"), None),
                                        dtype="string")
-    derived = derive_outcomes(df)
+    derived = default_derive()(df)
     df["forced_labour"], df["trafficking"] = derived["forced_labour"], derived["trafficking"]
     prov = pd.Series(p).groupby(df["province_code"].to_numpy())
     truth = {"expected": float(p.mean()), "realised": float(fl.mean()),

@@ -17,14 +17,7 @@ from analysis.maps import colour_limits, prevalence_map
 from analysis.prevalence import estimate_prevalence
 from analysis.smallarea import small_area_prevalence
 from register.merge import merge
-
-try:  # the generator's new home after issue 10
-    from synthetic.write import write_country
-except ImportError:  # pragma: no cover - before it
-    try:  # the generator's new home after issue 10
-        from synthetic.write import write_country
-    except ImportError:  # before it
-        from register.synth import write_country
+from synthetic.write import write_country
 
 
 def test_equal_areas_keep_the_uncertainty_of_their_common_mean():
