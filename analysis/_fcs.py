@@ -36,11 +36,10 @@ def _target(values: np.ndarray, name: str) -> np.ndarray:
 def chained(step: tuple, values: dict[str, np.ndarray], targets: Sequence[str],
             province: np.ndarray, complete: np.ndarray, recipients: np.ndarray,
             areas: Sequence[np.ndarray], derive: Callable, k: int, min_donors: int,
-            iterations: int, rng: np.random.Generator
+            iterations: int, rng: np.random.Generator, outcome_step: Callable
             ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """One chain: the outcomes (n, n_outcomes) and the completed ``targets`` after the last cycle."""
-    from analysis.imputation import _outcome_step
-
+    """One chain: the outcomes (n, n_outcomes) and the completed ``targets`` after the last cycle
+    (``outcome_step`` imputes the indicators given the completed covariates)."""
     y_rec = step[-1]
     current = {c: v.copy() for c, v in values.items()}
     missing = {c: pd.isna(pd.Series(values[c])).to_numpy() for c in targets}
@@ -65,5 +64,5 @@ def chained(step: tuple, values: dict[str, np.ndarray], targets: Sequence[str],
             current[c][mpos] = values[c][opos[pick]]
             blocks[c] = _pmm.covariate_block(c, current[c], missing_indicator=False)
     x = _pmm.design({n: b for n, b in blocks.items() if n != "outcomes"})
-    y = _outcome_step(*step, x, complete, recipients, areas, derive, k, min_donors, rng)
+    y = outcome_step(*step, x, complete, recipients, areas, derive, k, min_donors, rng)
     return y, {c: current[c] for c in targets}

@@ -17,11 +17,11 @@ import pandas as pd
 from scipy import stats
 
 from analysis._direct import cluster_labels
+from analysis._risk_core import RiskModelResult, _design, _drop_degenerate, _raw, fit_glm
 from analysis._rules import ILO_INDICATORS
 from analysis._validation import InvalidParameterError
 from analysis.covariates import CATEGORICAL, COVARIATES
 from analysis.imputation import Imputations, impute_outcomes
-from analysis.risk import RiskModelResult, _design, _drop_degenerate, _raw, fit_glm
 from analysis.rubin import pool
 from analysis.scope import Scope
 

@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import _pmm
+from analysis._fcs import chained
 from analysis._rules import (
     ILO_INDICATORS,
     RuleMismatchError,
@@ -352,10 +353,9 @@ def impute_outcomes(
             y = _outcome_step(*step, x, complete, recipients, areas, derive, donors, min_donors,
                               generator)
         else:
-            from analysis._fcs import chained
-
             y, completed = chained(step, values, targets, province, complete, recipients, areas,
-                                   derive, donors, min_donors, iterations, generator)
+                                   derive, donors, min_donors, iterations, generator,
+                                   _outcome_step)
             for c in targets:
                 imputed_cov[c][i] = completed[c]
         outcomes[i] = y.astype(np.int8)

@@ -218,7 +218,7 @@ def test_every_number_matches_an_independent_query(commune_db, busy_month):
                       f"AND {FORCED['yes']}", periods[period])
         assert checked > 100  # the loops above did run
 
-        # the follow-up list, as of the month's last day (12 months: no planned_months here)
+        # the follow-up list, as of the month's last day (the planned stay, else 12 months)
         as_of = last.isoformat()
         assert report.as_of == as_of
         months = ("((CAST(substr(:a, 1, 4) AS INT) * 12 + CAST(substr(:a, 6, 2) AS INT)) - "
@@ -226,7 +226,9 @@ def test_every_number_matches_an_independent_query(commune_db, busy_month):
                   "CAST(substr(j.departure_date, 6, 2) AS INT)))")
         overdue = [r[0] for r in conn.execute(f"""
             SELECT j.id FROM journeys j
-            WHERE ({months} > 12 OR ({months} = 12 AND substr(:a, 9, 2) > substr(j.departure_date, 9, 2)))
+            WHERE ({months} > coalesce(j.planned_months, 12) OR ({months} =
+                   coalesce(j.planned_months, 12)
+                   AND substr(:a, 9, 2) > substr(j.departure_date, 9, 2)))
               AND j.id NOT IN (SELECT journey_id FROM returns WHERE return_date <= :a)
               AND NOT EXISTS (SELECT 1 FROM referrals f WHERE f.person_id = j.person_id
                               AND f.referral_date > j.departure_date AND f.referral_date <= :a)
