@@ -183,7 +183,7 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
             day = dt.date.fromisoformat(raw) if iso else parse_date(raw)
         except (ValueError, TypeError):
             return bad("rule.date")
-        if day > today:
+        if day > today and not spec.future:
             return bad("rule.future")
         if day < EARLIEST_DATE:
             return bad("rule.too_old", earliest=EARLIEST_DATE.isoformat())

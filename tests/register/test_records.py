@@ -163,3 +163,14 @@ def test_search_finds_khmer_and_latin(reg):
                          today=TODAY)
     assert [h["name"] for h in register.search(reg, "សុខ")] == ["សុខ ដារា"]
     assert [h["name"] for h in register.search(reg, "sophea")] == ["Chan Sophea"]
+
+
+def test_a_licence_valid_until_next_year_can_be_recorded(reg):
+    # Found by the clerk issue: every date had to be in the past, so a valid licence was refused.
+    report = register.add_records(reg, "agencies", [
+        {"name": "Valid Co", "licence_status": "licensed", "licence_expiry": "2027-12-31"}],
+        today=TODAY)
+    assert report.written == {"agencies": 1}
+    with pytest.raises(register.ValidationError, match="is in the future"):
+        register.add_records(reg, "departures", [departure(departure_date="2027-01-01")],
+                             today=TODAY)
