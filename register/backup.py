@@ -10,6 +10,7 @@ backup (bit rot, a damaged USB stick); :func:`restore` verifies first, keeps the
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def backup(register: str | Path, out: str | Path, *, passphrase: str | None = No
     key = passphrase if is_encrypted(register) else None
     tmp = out.with_name(out.name + ".partial")
     tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner only, from the start
     source, target = connect(register, passphrase=key), connect(tmp, passphrase=key)
     try:
         source.backup(target)

@@ -244,6 +244,7 @@ def create_register(
         raise RegisterError(t("err.no_folder", folder=path.parent))
     tmp = path.with_name(path.name + ".creating")
     tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner only, from the start
     conn = connect(tmp, durable, passphrase)
     conn.execute("PRAGMA journal_mode = WAL")
     db = sqlite_utils.Database(conn)

@@ -29,7 +29,7 @@ from .errors import RegisterError
 from .i18n import t
 from .io import safe_cell
 from .model import MODEL, Field
-from .platform import replace_file
+from .output import check_output, writing
 from .validation import age_at
 
 LEVELS = ("detailed", "standard", "strict")
@@ -262,17 +262,19 @@ def k_anonymity(rows: Iterable[Mapping[str, Any]], k: int = 5,
                       records_below_k=sum(n for n in sizes if n < k), quasi_identifiers=quasi)
 
 
-def export_researcher(reg: Register, out: str | Path, *, level: str = "standard") -> int:
+def export_researcher(reg: Register, out: str | Path, *, level: str = "standard",
+                      force: bool = False) -> int:
     """Write the researcher export to ``out`` (``.csv``, or ``.db``/``.sqlite``); return rows.
 
     ``level`` generalises quasi-identifiers (see :func:`generalise`). The file is written under
-    a temporary name and renamed when complete.
+    a temporary name and renamed when complete; an existing file is replaced only with
+    ``force``, and the register itself never.
     """
-    return export_with_report(reg, out, level=level)[0]
+    return export_with_report(reg, out, level=level, force=force)[0]
 
 
 def export_with_report(reg: Register, out: str | Path, *, level: str = "standard",
-                       k: int = 5) -> tuple[int, KAnonymity]:
+                       k: int = 5, force: bool = False) -> tuple[int, KAnonymity]:
     """Write the export and measure its k-anonymity over the rows written."""
     if level not in LEVELS:
         raise RegisterError(t("err.export_level", level=level, levels=", ".join(LEVELS)))
@@ -280,8 +282,7 @@ def export_with_report(reg: Register, out: str | Path, *, level: str = "standard
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".db", ".sqlite", ".sqlite3"):
         raise RegisterError(t("err.export_suffix", file=out.name))
-    if not out.parent.exists():
-        raise RegisterError(t("err.no_folder", folder=out.parent))
+    check_output(out, force=force, inputs=[reg.path])
     written: list[dict[str, Any]] = []
 
     def rows() -> Iterator[list[Any]]:
@@ -289,20 +290,20 @@ def export_with_report(reg: Register, out: str | Path, *, level: str = "standard
             written.append({q: row[q] for q in (*QUASI_IDENTIFIERS, "person_key")})
             yield [row[c] for c in COLUMN_NAMES]
 
-    tmp = out.with_name(out.name + ".partial")
-    tmp.unlink(missing_ok=True)
-    if suffix == ".csv":
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(COLUMN_NAMES)
-            writer.writerows([safe_cell(v) for v in values] for values in rows())
-    else:
-        conn = sqlite3.connect(tmp)
-        with conn:
-            conn.execute(f"CREATE TABLE journeys ({', '.join(COLUMN_NAMES)})")
-            marks = ", ".join("?" for _ in COLUMN_NAMES)
-            conn.executemany(f"INSERT INTO journeys VALUES ({marks})", rows())
-        conn.close()
-    replace_file(tmp, out)
+    with writing(out, force=force, inputs=[reg.path]) as tmp:
+        if suffix == ".csv":
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(COLUMN_NAMES)
+                writer.writerows([safe_cell(v) for v in values] for values in rows())
+        else:
+            conn = sqlite3.connect(tmp)
+            try:
+                with conn:
+                    conn.execute(f"CREATE TABLE journeys ({', '.join(COLUMN_NAMES)})")
+                    marks = ", ".join("?" for _ in COLUMN_NAMES)
+                    conn.executemany(f"INSERT INTO journeys VALUES ({marks})", rows())
+            finally:
+                conn.close()
     present = tuple(q for q in QUASI_IDENTIFIERS if any(r[q] is not None for r in written))
     return len(written), k_anonymity(written, k, present)

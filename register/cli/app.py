@@ -32,6 +32,7 @@ app = typer.Typer(
 Db = Annotated[Path | None, typer.Option("--db", help="The register file (.db); asked for when "
                                          "missing.", dir_okay=False)]
 NoInput = Annotated[bool, typer.Option("--no-input", help="Never prompt; fail if a value is missing.")]
+Force = Annotated[bool, typer.Option("--force", help=t("cli.force"))]
 Clerk = Annotated[str | None, typer.Option("--clerk", envvar="REGISTER_CLERK",
                                            help="Who is entering records (kept in the audit log).")]
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..i18n import t
-from .app import Clerk, Db, NoInput, app, echo, handled, need, open_db, show_problems, show_warnings
+from .app import Clerk, Db, Force, NoInput, app, echo, handled, need, open_db, show_problems, show_warnings
 
 
 @app.command()
@@ -78,10 +78,11 @@ def export(
         "--format", help="researcher (the register's own columns), htcds (HTCDS 2.0) or ctdc "
         "(the CTDC global dataset, k-anonymised with k = 11). A codebook is written beside.")
     ] = "researcher",
+    force: Force = False,
     no_input: NoInput = False,
 ) -> None:
     """Write the researcher export: no names, ID numbers or phones."""
     from .formats import export_format
 
     out = Path(need(out, "--out", no_input, "cli.ask_out"))
-    export_format(out, format_, db, level, k, no_input)
+    export_format(out, format_, db, level, k, no_input, force)

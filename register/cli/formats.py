@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ..i18n import t
-from .app import NoInput, app, echo, handled, need, open_db
+from .app import Force, NoInput, app, echo, handled, need, open_db
 
 
 @app.command()
@@ -27,6 +27,7 @@ def xlsform(
         "province with --db, else the whole country).")] = None,
     db: Annotated[Path | None, typer.Option(
         "--db", help="A register: its province's villages are offered.", dir_okay=False)] = None,
+    force: Force = False,
     no_input: NoInput = False,
 ) -> None:
     """Write an XLSForm (KoboToolbox, ODK) for records of KIND, made from the field definitions."""
@@ -38,7 +39,7 @@ def xlsform(
         with open_db(db, None, no_input) as reg:
             province = (reg.commune_code or "")[:2] or None
     form = build_form(kind, province)
-    write_xlsform(form, out)
+    write_xlsform(form, out, force=force)
     echo(t("formats.form_written", kind=kind, path=out, version=form.version,
            questions=len(form.questions)))
 
@@ -49,13 +50,14 @@ def codebook(
     out: Annotated[Path | None, typer.Option(
         "--out", help="The codebook to write: .md or .csv.")] = None,
     lang: Annotated[str, typer.Option(help="Language of the codebook: en or km.")] = "en",
+    force: Force = False,
     no_input: NoInput = False,
 ) -> None:
     """Write the codebook of every export format: each column, its type, codes and source."""
     from ..codebook import write_codebook
 
     out = Path(need(out, "--out", no_input, "formats.ask_codebook"))
-    rows = write_codebook(out, lang=lang)
+    rows = write_codebook(out, lang=lang, force=force)
     echo(t("formats.codebook_written", path=out, columns=rows))
 
 
@@ -88,7 +90,7 @@ def import_phone_export(file: Path, kind: str, source: str, db: Path | None, dry
 
 
 def export_format(out: Path, fmt: str, db: Path | None, level: str, k: int,
-                  no_input: bool) -> None:
+                  no_input: bool, force: bool = False) -> None:
     """``register export --format researcher|htcds|ctdc``; the codebook goes beside the file."""
     from ..codebook import write_codebook
     from ..errors import RegisterError
@@ -100,11 +102,11 @@ def export_format(out: Path, fmt: str, db: Path | None, level: str, k: int,
         if fmt == "researcher":
             from ..export import export_with_report
 
-            rows, report = export_with_report(reg, out, level=level, k=k)
+            rows, report = export_with_report(reg, out, level=level, k=k, force=force)
             echo(t("cli.exported", rows=rows, path=out))
             echo(report.summary())
         else:
-            echo(export_standard(reg, out, fmt, level=level).summary())
+            echo(export_standard(reg, out, fmt, level=level, force=force).summary())
     beside = out.with_name(out.stem + ".codebook.md")
-    write_codebook(beside, formats=(fmt,))
+    write_codebook(beside, formats=(fmt,), force=True)  # documentation, made again each time
     echo(t("formats.codebook_beside", path=beside))

@@ -13,7 +13,7 @@ import typer
 
 from .. import i18n
 from ..i18n import t
-from .app import Db, NoInput, app, echo, handled, need, open_db, print_table
+from .app import Db, Force, NoInput, app, echo, handled, need, open_db, print_table
 
 
 @app.command(help=t("report.help"))
@@ -25,8 +25,10 @@ def report(
                                              dir_okay=False)] = None,
     lang: Annotated[str | None, typer.Option("--lang", help=t("report.help_lang"))] = None,
     public: Annotated[bool, typer.Option("--public", help=t("report.help_public"))] = False,
+    force: Force = False,
     no_input: NoInput = False,
 ) -> None:
+    from ..output import check_output
     from ..report import ReportError, monthly_report
     from ..validation import parse_month
 
@@ -40,7 +42,9 @@ def report(
     if out.suffix.lower() != ".pdf":
         raise ReportError(t("report.bad_suffix", file=out))
     with open_db(db, None, no_input) as reg:
+        check_output(out, force=force, inputs=[reg.path])  # before the work, not after
         data = monthly_report(reg, month)
+        source = reg.path
     if public:
         from ..report_public import public_version
 
@@ -48,7 +52,7 @@ def report(
     from ..report_pdf import write_report
     from ..report_text import period_label
 
-    pages = write_report(data, out)
+    pages = write_report(data, out, force=force, inputs=[source])
     echo(t("report.written", month=period_label(data, "month"), path=out, pages=pages))
     if public:
         echo(t("report.written_public", hidden=data.hidden_cells))
