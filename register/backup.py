@@ -17,7 +17,8 @@ from pathlib import Path
 from .db import connect, is_encrypted, open_register
 from .errors import IntegrityError, RegisterError
 from .i18n import t
-from .platform import remove_file, replace_file
+from .output import private
+from .platform import replace_file
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class BackupInfo:
     path: Path
     sha256: str
     records: int
+    aside: Path | None = None  # a restore: where the replaced register was kept
 
 
 def _sha256(path: Path) -> str:
@@ -92,20 +94,54 @@ def verify_backup(path: str | Path, *, passphrase: str | None = None) -> BackupI
     return BackupInfo(path, actual, _count(path, key))
 
 
+def _safety_name(register: Path) -> Path:
+    """A new name for the copy of a register kept before a restore: every earlier copy stays."""
+    from .db import now
+
+    stamp = now().replace(":", "").replace("-", "").split("+")[0]
+    aside = register.with_name(f"{register.name}.before-restore-{stamp}")
+    number = 1
+    while aside.exists():
+        number += 1
+        aside = register.with_name(f"{register.name}.before-restore-{stamp}-{number}")
+    return aside
+
+
 def restore(backup_path: str | Path, register: str | Path, *,
             passphrase: str | None = None) -> BackupInfo:
-    """Verify a backup and put it in place of ``register`` (the old file is kept aside)."""
+    """Verify a backup and put it in place of ``register``.
+
+    The current register is held alone first (refused while another program has it open; its
+    WAL checkpointed into the file, so records committed but not yet in the main file are kept)
+    and copied aside under a new name every time (``<register>.before-restore-<time>``): a
+    second restore never overwrites the first one's safety copy.
+    """
+    from .exclusive import alone, replace_held
+
     backup_path, register = Path(backup_path), Path(register)
     info = verify_backup(backup_path, passphrase=passphrase)
     tmp = register.with_name(register.name + ".restoring")
-    tmp.write_bytes(backup_path.read_bytes())
-    if _sha256(tmp) != info.sha256:
+    try:
+        tmp.write_bytes(backup_path.read_bytes())
+        private(tmp)
+        if _sha256(tmp) != info.sha256:
+            raise IntegrityError(t("err.restore_copy"))
+        key = passphrase if is_encrypted(tmp) else None
+        with open_register(tmp, passphrase=key, upgrade=False) as fresh:
+            fresh.conn.execute("PRAGMA journal_mode = WAL")
+        if not register.exists():
+            replace_file(tmp, register)
+            return info
+        current = passphrase if is_encrypted(register) else None
+        aside = _safety_name(register)
+        with alone(register, current) as held:
+            copy = connect(aside, passphrase=current)
+            try:
+                held.backup(copy)
+            finally:
+                copy.close()
+            private(aside)
+            replace_held(held, register, tmp)
+        return BackupInfo(info.path, info.sha256, info.records, aside)
+    finally:
         tmp.unlink(missing_ok=True)
-        raise IntegrityError(t("err.restore_copy"))
-    if register.exists():
-        aside = register.with_name(register.name + ".before-restore")
-        replace_file(register, aside)
-        for suffix in ("-wal", "-shm"):
-            remove_file(Path(str(register) + suffix))
-    replace_file(tmp, register)
-    return info

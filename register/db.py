@@ -25,6 +25,7 @@ from .errors import (
     NotARegisterError,
     PassphraseError,
     RegisterError,
+    RetiredError,
     SchemaVersionError,
 )
 from .i18n import t
@@ -130,6 +131,8 @@ class Register:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if _retired(conn):
+                raise RetiredError(t("exclusive.retired", path=self.path.name))
             yield conn
         except BaseException:
             if conn.in_transaction:
@@ -146,6 +149,15 @@ class Register:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+RETIRED = "retired_at"  # register_meta key of a file another one replaced (register.exclusive)
+
+
+def _retired(conn: Any) -> bool:
+    """Has this file been replaced by another (see register.exclusive)?"""
+    return conn.execute("SELECT 1 FROM register_meta WHERE key = ?", (RETIRED,)).fetchone() \
+        is not None
 
 
 def is_encrypted(path: str | Path) -> bool:
@@ -174,7 +186,8 @@ def schema_state(db: Any) -> tuple[list[str], list[str]]:
 
 
 def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool = True,
-                  durable: bool = True, passphrase: str | None = None) -> Register:
+                  durable: bool = True, passphrase: str | None = None,
+                  _retry: bool = True) -> Register:
     """Open an existing register, applying pending migrations of a known older schema.
 
     Raises
@@ -197,6 +210,12 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
     if "register_meta" not in tables or schema.migrations.migrations_table not in tables:
         conn.close()
         raise NotARegisterError(t("err.not_register", path=path))
+    if _retired(conn):  # opened in the instant another program replaced the file: open anew
+        conn.close()
+        if _retry:
+            return open_register(path, actor=actor, upgrade=upgrade, durable=durable,
+                                 passphrase=passphrase, _retry=False)
+        raise RetiredError(t("exclusive.retired", path=path.name))
     applied, unknown = schema_state(db)
     if unknown:
         conn.close()
@@ -272,34 +291,13 @@ def schema_version(reg: Register) -> str:
     return applied[-1] if applied else ""
 
 
-def change_passphrase(path: str | Path, old: str | None, new: str | None) -> None:
-    """Encrypt, re-key or decrypt a register (``None`` = not encrypted), atomically.
-
-    The register is copied into a new file under the new key with SQLCipher's export, checked,
-    and renamed over the old one: a power cut leaves the old file as it was.
-    """
+def cipher_connect(path: str | Path, passphrase: str | None) -> Any:
+    """A SQLCipher connection to a register, keyed when ``passphrase`` is given (a plain one is
+    opened without a key, to be exported under one)."""
     from sqlcipher3 import dbapi2 as sqlcipher
 
-    path = Path(path)
-    if new is not None and len(new) < 8:
-        raise PassphraseError(t("err.passphrase_short"))
-    with open_register(path, passphrase=old) as reg:  # checks the old passphrase
-        reg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    tmp = path.with_name(path.name + ".rekey")
-    tmp.unlink(missing_ok=True)
-    source = sqlcipher.connect(str(path), isolation_level=None)
-    try:
-        source.execute("PRAGMA cipher_log_level = NONE")
-        if old is not None and is_encrypted(path):
-            source.execute(f"PRAGMA key = {_sql_text(old)}")
-        source.execute(f"ATTACH DATABASE {_sql_text(str(tmp))} AS target KEY "
-                       f"{_sql_text(new or '')}")
-        source.execute("SELECT sqlcipher_export('target')")
-        source.execute("DETACH DATABASE target")
-    finally:
-        source.close()
-    with open_register(tmp, passphrase=new) as check:
-        check.conn.execute("PRAGMA journal_mode = WAL")
-        if check.conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise RegisterError(t("err.rekey_failed"))
-    replace_file(tmp, path)
+    conn = sqlcipher.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    if passphrase is not None:
+        conn.execute(f"PRAGMA key = {_sql_text(passphrase)}")
+    return conn

@@ -49,3 +49,11 @@ class PassphraseError(RegisterError):
 
 class MonthError(RegisterError, ValueError):
     """A month is not written YYYY-MM, or lies in the future."""
+
+
+class InUseError(RegisterError):
+    """The register is open in another program: close it there first."""
+
+
+class RetiredError(RegisterError):
+    """The register file was replaced (new passphrase, restore) while it was open here."""

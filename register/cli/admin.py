@@ -66,7 +66,8 @@ def passphrase(
     no_input: NoInput = False,
 ) -> None:
     """Encrypt a register, change its passphrase, or decrypt it."""
-    from ..db import change_passphrase, is_encrypted
+    from ..db import is_encrypted
+    from ..exclusive import change_passphrase
 
     db = Path(need(db, "--db", no_input, "cli.ask_file"))
     old = ask_passphrase(no_input) if is_encrypted(db) else None
@@ -108,8 +109,8 @@ def restore(
 
     passphrase = ask_passphrase(no_input) if is_encrypted(backup_file) else None
     info = run_restore(backup_file, db, passphrase=passphrase)
-    echo(f"Restored {db} from {backup_file} ({info.records} records); the previous file is "
-         f"{db.name}.before-restore")
+    echo(t("cli.restored", db=db, backup=backup_file, records=info.records,
+             aside=info.aside.name if info.aside else "-"))
 
 
 @app.command("verify-backup")

@@ -119,7 +119,7 @@ def assert_sound(path: Path) -> register.CheckReport:
 def export_cells(path: Path, out: Path) -> list[list[str]]:
     """The researcher export of a register as CSV cells."""
     with register.open_register(path, actor="fault-test") as reg:
-        register.export_researcher(reg, out)
+        register.export_researcher(reg, out, force=True)
     with out.open(encoding="utf-8", newline="") as fh:
         return list(csv.reader(fh))
 
