@@ -39,9 +39,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def load_export(path: str | Path, level: str = "standard") -> pd.DataFrame:
+def load_export(path: str | Path, level: str = "standard", k: int | None = None) -> pd.DataFrame:
     """The researcher export as a typed DataFrame (one row per journey); a register file is
-    exported at ``level`` first."""
+    exported at ``level`` first (and recoded to ``k``-anonymity when ``k`` is given)."""
     path = Path(path)
     if not path.exists():
         raise ExportError(f"no file {path}")
@@ -55,7 +55,7 @@ def load_export(path: str | Path, level: str = "standard") -> pd.DataFrame:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "register_meta" in tables:
-        return from_register(path, level)
+        return from_register(path, level, k)
     if "journeys" in tables:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
             return _typed(pd.read_sql_query("SELECT * FROM journeys", conn))
@@ -71,15 +71,19 @@ def data_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def from_register(path: str | Path, level: str = "standard") -> pd.DataFrame:
-    """The researcher export of a register file, made by the register's own export
-    (``register.export.researcher_rows``) at an export level (default: the generalised
-    ``standard`` level, as ``register export`` writes it). Never touches the identifying tables."""
+def from_register(path: str | Path, level: str = "standard",
+                  k: int | None = None) -> pd.DataFrame:
+    """The researcher export of a register file, made by the register's own export at an export
+    level (default: the generalised ``standard`` level). With ``k``, recoded to k-anonymity
+    exactly as ``register export`` writes a file; without, generalised only - the notebooks'
+    default, since only suppressed aggregate tables leave a notebook. Never touches the
+    identifying tables."""
     import register
-    from register.export import researcher_rows
+    from register.export import anonymised_rows, researcher_rows
 
     with register.open_register(path) as reg:
-        rows = list(researcher_rows(reg, level))
+        rows = list(researcher_rows(reg, level) if k is None
+                    else anonymised_rows(reg, level, k)[0])
     return _typed(pd.DataFrame.from_records(rows, columns=list(COLUMN_NAMES)))
 
 

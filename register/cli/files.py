@@ -73,7 +73,9 @@ def export(
     level: Annotated[str, typer.Option(
         help="detailed, standard (no exact age, dates to the month) or strict (also no commune)."
     )] = "standard",
-    k: Annotated[int, typer.Option(help="Report groups smaller than k (k-anonymity).")] = 5,
+    k: Annotated[int, typer.Option(help=t("cli.help_k"))] = 5,
+    accept_risk: Annotated[bool, typer.Option(
+        "--accept-reidentification-risk", help=t("cli.help_accept_risk"))] = False,
     format_: Annotated[str, typer.Option(
         "--format", help="researcher (the register's own columns), htcds (HTCDS 2.0) or ctdc "
         "(the CTDC global dataset, k-anonymised with k = 11). A codebook is written beside.")
@@ -85,4 +87,4 @@ def export(
     from .formats import export_format
 
     out = Path(need(out, "--out", no_input, "cli.ask_out"))
-    export_format(out, format_, db, level, k, no_input, force)
+    export_format(out, format_, db, level, k, no_input, force, accept_risk)

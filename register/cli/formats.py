@@ -90,7 +90,7 @@ def import_phone_export(file: Path, kind: str, source: str, db: Path | None, dry
 
 
 def export_format(out: Path, fmt: str, db: Path | None, level: str, k: int,
-                  no_input: bool, force: bool = False) -> None:
+                  no_input: bool, force: bool = False, accept_risk: bool = False) -> None:
     """``register export --format researcher|htcds|ctdc``; the codebook goes beside the file."""
     from ..codebook import write_codebook
     from ..errors import RegisterError
@@ -102,7 +102,8 @@ def export_format(out: Path, fmt: str, db: Path | None, level: str, k: int,
         if fmt == "researcher":
             from ..export import export_with_report
 
-            rows, report = export_with_report(reg, out, level=level, k=k, force=force)
+            rows, report = export_with_report(reg, out, level=level, k=k, force=force,
+                                              accept_risk=accept_risk)
             echo(t("cli.exported", rows=rows, path=out))
             echo(report.summary())
         else:
