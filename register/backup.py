@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .db import connect, is_encrypted, open_register
-from .errors import IntegrityError, RegisterError
+from .errors import IntegrityError, RegisterError, note_place
 from .i18n import t
 from .output import private
 from .platform import replace_file
@@ -51,6 +51,7 @@ def _count(path: Path, passphrase: str | None) -> int:
 def backup(register: str | Path, out: str | Path, *, passphrase: str | None = None) -> BackupInfo:
     """Copy ``register`` to ``out`` while it may be in use; check the copy; record its hash."""
     register, out = Path(register), Path(out)
+    note_place(out)
     if out.exists():
         raise RegisterError(t("err.backup_exists", path=out))
     if not out.parent.exists():
@@ -58,24 +59,28 @@ def backup(register: str | Path, out: str | Path, *, passphrase: str | None = No
     open_register(register, passphrase=passphrase).close()  # a register, and the passphrase works
     key = passphrase if is_encrypted(register) else None
     tmp = out.with_name(out.name + ".partial")
+    sidecar = Path(str(out) + ".sha256")
+    side_tmp = Path(str(sidecar) + ".partial")
     tmp.unlink(missing_ok=True)
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner only, from the start
-    source, target = connect(register, passphrase=key), connect(tmp, passphrase=key)
-    try:
-        source.backup(target)
-        target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-    finally:
-        target.close()
-        source.close()
-    try:
+    try:  # a failure (a full disk, a pulled USB stick) leaves no half-written file behind
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner only
+        source, target = connect(register, passphrase=key), connect(tmp, passphrase=key)
+        try:
+            source.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        finally:
+            target.close()
+            source.close()
         records = _count(tmp, key)
+        digest = _sha256(tmp)
+        # "\n" even on Windows, so that `sha256sum -c` checks the sidecar anywhere
+        side_tmp.write_text(f"{digest}  {out.name}\n", encoding="utf-8", newline="\n")
+        replace_file(tmp, out)
+        replace_file(side_tmp, sidecar)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, side_tmp, *(Path(f"{tmp}{s}") for s in ("-wal", "-shm", "-journal"))):
+            leftover.unlink(missing_ok=True)
         raise
-    digest = _sha256(tmp)
-    replace_file(tmp, out)
-    # "\n" even on Windows, so that `sha256sum -c` checks the sidecar anywhere
-    Path(str(out) + ".sha256").write_text(f"{digest}  {out.name}\n", encoding="utf-8", newline="\n")
     return BackupInfo(out, digest, records)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from . import audit, rules
 from .db import Register, schema_version
+from .errors import is_database_error, trouble
 from .i18n import t
 
 
@@ -30,13 +31,12 @@ def check_register(reg: Register) -> CheckReport:
 
     A file too damaged to read is reported as such (restore the last backup), not raised.
     """
-    import sqlite3
-
     try:
         return _check(reg)
-    except sqlite3.DatabaseError as exc:
-        return CheckReport(schema_version="?", counts={},
-                           problems=[t("check.damaged", error=exc)])
+    except Exception as exc:  # SQLite's errors, or SQLCipher's (not sqlite3 classes)
+        if not is_database_error(exc):
+            raise
+        return CheckReport(schema_version="?", counts={}, problems=[trouble(exc)])
 
 
 def _check(reg: Register) -> CheckReport:

@@ -99,6 +99,7 @@ class Register:
     path: Path
     db: Any  # sqlite_utils.Database
     actor: str
+    read_only: bool = False  # opened from read-only media (a write-protected stick, a CD)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -201,12 +202,21 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
     _check_file(path, passphrase)
     if passphrase is not None and not is_encrypted(path):
         passphrase = None  # a plain register opens as it is
+    read_only = False
     try:
         conn = connect(path, durable, passphrase)
         db = sqlite_utils.Database(conn)
         tables = set(db.table_names())
     except sqlite3.DatabaseError as exc:
-        raise NotARegisterError(t("err.unreadable", path=path, error=exc)) from exc
+        if passphrase is not None or not on_read_only_media(path):
+            raise NotARegisterError(t("err.unreadable", path=path, error=exc)) from exc
+        # A WAL register cannot be opened normally where its -shm file cannot be made: read it
+        # as it is (immutable: nobody can write there anyway).
+        conn = sqlite3.connect(sqlite_uri(path, mode="ro", immutable="1"), uri=True,
+                               isolation_level=None)
+        db = sqlite_utils.Database(conn)
+        tables = set(db.table_names())
+        read_only, upgrade = True, False
     if "register_meta" not in tables or schema.migrations.migrations_table not in tables:
         conn.close()
         raise NotARegisterError(t("err.not_register", path=path))
@@ -236,7 +246,18 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
                 conn.execute("ROLLBACK")
             conn.close()
             raise
-    return Register(path=path, db=db, actor=actor or default_actor())
+    return Register(path=path, db=db, actor=actor or default_actor(), read_only=read_only)
+
+
+def on_read_only_media(path: str | Path) -> bool:
+    """Is the file on a file system mounted read-only, or in a folder this user cannot write?"""
+    folder = Path(path).resolve().parent
+    if not os.access(folder, os.W_OK):
+        return True
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is None:  # Windows: no mount flags; the folder's access says enough
+        return False
+    return bool(statvfs(folder).f_flag & os.ST_RDONLY)
 
 
 def create_register(

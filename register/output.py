@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import RegisterError
+from .errors import RegisterError, note_place
 from .i18n import t
 from .platform import WINDOWS, remove_file, replace_file
 
@@ -43,6 +43,7 @@ def check_output(out: str | Path, *, force: bool = False,
     """Refuse to write ``out`` over an input, over a folder, or (without ``force``) over any
     existing file; refuse a folder that does not exist. Returns ``out`` as a Path."""
     out = Path(out)
+    note_place(out)
     for source in inputs:
         source = Path(source)
         if _same(out, source) or out.resolve() == source.resolve():
@@ -100,3 +101,32 @@ def writing(out: str | Path, *, force: bool = False, inputs: Iterable[str | Path
         with contextlib.suppress(OSError):
             remove_file(tmp)
         raise
+
+
+REGISTER_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def check_register_name(path: str | Path) -> Path:
+    """A file to hold a register must be named as one (``.db``): ``merge --out export.csv``
+    used to write a register under a .csv name (and ask for a passphrase for it)."""
+    path = Path(path)
+    if path.suffix.lower() not in REGISTER_SUFFIXES:
+        raise RegisterError(t("output.register_suffix", path=path.name))
+    return path
+
+
+# Temporary files the program writes beside a file and renames when complete: one left behind
+# is the trace of an interrupted run (a power cut, a killed process). Some hold identities.
+TEMPORARY = (PARTIAL, ".creating", ".merging", ".merging.creating", ".rekey", ".restoring",
+             ".sha256.partial")
+
+
+def leftovers(path: str | Path) -> list[Path]:
+    """Temporary files an interrupted run left beside ``path`` (named, never deleted here: a
+    run still going could be writing one)."""
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(path.name + ".*")
+                  if any(p.name == path.name + suffix for suffix in TEMPORARY))

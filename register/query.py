@@ -18,6 +18,7 @@ from .model import MODEL
 
 # Tables whose records a clerk finds by id (an identity is found through its person).
 SHOWN = tuple(t for t in MODEL.table_names if MODEL.table(t).owner is None)
+MAX_LIST = 100_000
 LISTABLE = {"departures": "journeys", "persons": "persons", "returns": "returns",
             "referrals": "referrals", "agencies": "agencies", "brokers": "brokers",
             "warnings": "warnings"}
@@ -111,6 +112,8 @@ def list_records(reg: Register, kind: str, limit: int = 50, offset: int = 0, *,
     returns, referrals or warnings of that month; warnings by their departure's month) and
     ``village`` (an 8-digit code: records of people, or brokers, of that village).
     """
+    if not 1 <= limit <= MAX_LIST or offset < 0:
+        raise RegisterError(t("err.list_limit", limit=limit, maximum=MAX_LIST))
     if kind not in LISTABLE:
         raise RegisterError(t("err.unknown_kind", kind=kind, kinds=", ".join(LISTABLE)))
     where, params = _filters(kind, open_only, month, village)

@@ -8,7 +8,6 @@ goes through :func:`register.i18n.t`. Heavy libraries are never imported here.
 from __future__ import annotations
 
 import functools
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from .. import i18n
-from ..errors import RegisterError, ValidationError
+from ..errors import RegisterError, ValidationError, is_database_error, trouble
 from ..i18n import t
 
 app = typer.Typer(
@@ -68,9 +67,11 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
             echo("\n" + t("cli.interrupted"), err=True)
             raise typer.Exit(130) from None
         except OSError as exc:
-            raise fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": ")) from None
-        except sqlite3.DatabaseError as exc:  # damage past the first page of the file
-            raise fail(t("cli.damaged", error=str(exc))) from None
+            raise fail(trouble(exc)) from None
+        except Exception as exc:  # SQLite or SQLCipher: full disk, no permission, damage
+            if not is_database_error(exc):
+                raise
+            raise fail(trouble(exc)) from None
 
     return wrapper
 
@@ -112,9 +113,13 @@ def need(value: Any, option: str, no_input: bool, prompt_key: str) -> Any:
 def open_db(db: Path | None, clerk: str | None = None, no_input: bool = False) -> Any:
     """Open a register; an encrypted one asks for its passphrase (or reads REGISTER_PASSPHRASE)."""
     from ..db import open_register
-    from ..errors import EncryptedRegisterError
+    from ..errors import EncryptedRegisterError, note_place
+    from ..output import leftovers
 
     db = Path(need(db, "--db", no_input, "cli.ask_file"))
+    note_place(db)
+    for left in leftovers(db):  # an interrupted run's temporary file: say so, never hide it
+        echo(t("cli.leftover", path=left), err=True)
     try:
         return open_register(db, actor=clerk)
     except EncryptedRegisterError:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..extras import require
+from ..output import check_register_name
 from .app import NoInput, app, ask_passphrase, echo, handled
 
 
@@ -35,6 +36,7 @@ def merge(
     from ..db import is_encrypted
     from ..merge import apply_merge, plan_merge
 
+    check_register_name(out)
     if not no_link:
         require("link")  # finding the same person in two communes: Splink and DuckDB
     encrypted = any(p.is_file() and is_encrypted(p) for p in [*inputs, out])
