@@ -29,7 +29,7 @@ from .db import Register
 from .errors import RegisterError
 from .i18n import t
 from .io import safe_cell
-from .model import MODEL, Field
+from .model import MODEL, Field, Model
 from .output import check_output, writing
 from .validation import age_at
 
@@ -62,38 +62,44 @@ def _of(spec: Field) -> Column:
     return Column(spec.name, kind, spec.quasi, standard, standard, source=spec.name)
 
 
-def _exported(table: str) -> tuple[Column, ...]:
-    return tuple(_of(f) for f in MODEL.table(table).fields if f.export)
+def columns(model: Model | None = None) -> tuple[Column, ...]:
+    """The export's columns: the model's exported fields (in the model's order) around the
+    derived ones. A field declared ``export`` in the model is a column here, nothing else to do."""
+    model = model or MODEL
+
+    def exported(table: str) -> tuple[Column, ...]:
+        return tuple(_of(f) for f in model.table(table).fields if f.export)
+
+    return (
+        Column("journey_key"),
+        Column("person_key"),
+        Column("register_commune", quasi=True, strict="drop"),
+        Column("province_code", quasi=True),
+        Column("district_code", quasi=True),
+        Column("commune_code", quasi=True, strict="drop"),
+        *exported("persons"),
+        Column("age_at_departure", "int", quasi=True, standard="drop", strict="drop"),
+        Column("age_band", quasi=True),
+        Column("departure_date", quasi=True, standard="month", strict="month",
+               source="departure_date"),
+        Column("departure_year", "int", quasi=True),
+        *exported("journeys"),
+        Column("agency_status"),
+        Column("returned", "int"),
+        Column("return_date", quasi=True, standard="month", strict="month", source="return_date"),
+        Column("return_year", "int", quasi=True),
+        *exported("returns"),
+        Column("forced_labour", "int"),
+        Column("trafficking", "int"),
+        Column("referred", "int"),
+    )
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("journey_key"),
-    Column("person_key"),
-    Column("register_commune", quasi=True, strict="drop"),
-    Column("province_code", quasi=True),
-    Column("district_code", quasi=True),
-    Column("commune_code", quasi=True, strict="drop"),
-    *_exported("persons"),
-    Column("age_at_departure", "int", quasi=True, standard="drop", strict="drop"),
-    Column("age_band", quasi=True),
-    Column("departure_date", quasi=True, standard="month", strict="month",
-           source="departure_date"),
-    Column("departure_year", "int", quasi=True),
-    *_exported("journeys"),
-    Column("agency_status"),
-    Column("returned", "int"),
-    Column("return_date", quasi=True, standard="month", strict="month", source="return_date"),
-    Column("return_year", "int", quasi=True),
-    *_exported("returns"),
-    Column("forced_labour", "int"),
-    Column("trafficking", "int"),
-    Column("referred", "int"),
-)
+COLUMNS: tuple[Column, ...] = columns()
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 QUASI_IDENTIFIERS = tuple(c.name for c in COLUMNS if c.quasi)
 # Fields that must never appear in an export (from the model; the tests check every export).
 SENSITIVE = MODEL.sensitive
-_INDICATORS = tuple(c.name for c in _exported("returns") if c.name.startswith("ind_"))
 
 
 def _select(conn: sqlite3.Connection | None) -> str:
@@ -106,8 +112,8 @@ def _select(conn: sqlite3.Connection | None) -> str:
 
     def cols(alias: str, table: str) -> list[str]:
         have = present(table)
-        return [f"{alias}.{c.name}" if c.name in have else f"NULL AS {c.name}"
-                for c in _exported(table)]
+        return [f"{alias}.{f.name}" if f.name in have else f"NULL AS {f.name}"
+                for f in MODEL.table(table).fields if f.export]
 
     voided = conn is None or bool(conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'voided'").fetchone())

@@ -17,7 +17,7 @@ from typing import Any
 from .db import Register
 from .errors import RegisterError
 from .i18n import t
-from .model import fields_of
+from .model import Model, fields_of
 from .records import WriteReport, add_records
 from .validation import normalise_text
 
@@ -25,9 +25,9 @@ MAX_ROWS = 1_000_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def template(kind: str) -> str:
+def template(kind: str, model: Model | None = None) -> str:
     """The CSV header line for an import of ``kind``."""
-    return ",".join(spec.name for spec in fields_of(kind)) + "\n"
+    return ",".join(spec.name for spec in fields_of(kind, model)) + "\n"
 
 
 def _header(cells: list[Any], path: Path) -> list[str]:
