@@ -36,6 +36,8 @@ def init(
     reg = init_register(db, commune=commune, actor=clerk, passphrase=passphrase)
     place = load_gazetteer().get(reg.commune_code or "")
     echo(t("cli.created", commune=place.code, name=f"{place.name_en} / {place.name_km}", path=db))
+    if passphrase is None:  # names, phones and the key behind the export's pseudonyms, in clear
+        echo(t("cli.unencrypted"), err=True)
 
 
 @app.command()
