@@ -59,7 +59,7 @@ def _check(reg: Register) -> CheckReport:
     meta = reg.meta()
     for key in ("register_id", "level", "created_at"):
         if key not in meta:
-            report.problems.append(t("check.meta", key=key))
+            report.problems.append(t("check.meta", name=key))
     for breach in rules.breaches(conn):
         report.problems.append(t("check.breach", table=t(f"table.{breach.table}"),
                                  record=breach.record_id[:8], problem=str(breach.problem)))

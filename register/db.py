@@ -68,6 +68,7 @@ def connect(path: str | Path, durable: bool = True,
     maintained ``sqlcipher3`` binding). ``durable=False`` (synthetic data only) skips the flushes
     to disk that make a committed record survive a power cut.
     """
+    conn: Any
     if passphrase is None:
         # A file URI (uri=True): ATTACH of a URI then works on every platform, Windows included.
         conn = sqlite3.connect(sqlite_uri(path), uri=True, isolation_level=None,

@@ -23,8 +23,11 @@ BY_NAME = {"agencies": ("licence_number", "name"), "brokers": ("name", "alias")}
 
 
 class Source(Protocol):
-    conn: sqlite3.Connection
-    pending: Mapping[str, Mapping[str, Mapping[str, Any]]]
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+    @property
+    def pending(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]: ...
 
 
 def matching_ids(conn: sqlite3.Connection, table: str, text: str,

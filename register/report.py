@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,13 +153,13 @@ _FIXED_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 
-def _ordered(dim: str, counts: dict[str | None, tuple[int, ...]], villages: list[str],
+def _ordered(dim: str, counts: Mapping[Any, tuple[int, ...]], villages: list[str],
              width: int) -> tuple[Row, ...]:
     """Rows in a stable order: every category of a fixed list (zeros included), the commune's
     villages by code, other codes by count; 'not recorded' last."""
     zero = (0,) * width
     if dim in _FIXED_ORDER:
-        keys: list[str | None] = list(_FIXED_ORDER[dim])
+        keys: list[Any] = list(_FIXED_ORDER[dim])
     elif dim == "village":
         keys = sorted(set(villages) | {k for k in counts if k is not None})
     else:

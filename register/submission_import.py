@@ -130,7 +130,7 @@ def import_submissions(
             new.append(sub)
     by_row = {sub.row: sub.instance for sub in subs}
     report = SubmissionReport(source, len(subs), WriteReport(kind=kind, dry_run=dry_run))
-    args = {"numbers": [s.row for s in new], "keys": [record_key(source, s) for s in new],
+    args: dict[str, Any] = {"numbers": [s.row for s in new], "keys": [record_key(source, s) for s in new],
             "today": today}
     if dry_run:
         report.added = add_records(reg, kind, [s.values for s in new], dry_run=True, **args)

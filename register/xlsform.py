@@ -203,7 +203,7 @@ def _questions(kind: str, whole_country: bool) -> list[Question]:
     out: list[Question] = []
     for spec in specs:
         exprs, msgs = _field_rules(spec, names)
-        common = {"field": spec, "required": spec.required, "label_key": f"field.{spec.name}",
+        common: dict[str, Any] = {"field": spec, "required": spec.required, "label_key": f"field.{spec.name}",
                   "constraint": " and ".join(f"({e})" for e in exprs) if len(exprs) > 1
                   else "".join(exprs), "messages": tuple(msgs)}
         if spec.kind == "village":

@@ -133,3 +133,15 @@ def test_every_message_key_used_in_code_exists():
     for kind in MODEL.kind_names:
         for spec in fields_of(kind):
             assert f"field.{spec.name}" in english
+
+
+def test_check_names_missing_metadata_instead_of_crashing(reg_path):
+    # Found by mypy: the message took its placeholder under the name of t()'s own parameter,
+    # so a register missing a metadata key made `check` crash instead of reporting it.
+    raw = sqlite3.connect(reg_path)
+    raw.execute("DELETE FROM register_meta WHERE key = 'created_at'")
+    raw.commit()
+    raw.close()
+    with register.open_register(reg_path) as reg:
+        report = register.check_register(reg)
+    assert not report.ok and any("created_at" in p for p in report.problems)
