@@ -388,6 +388,8 @@ def _param(text: str) -> tuple[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
+    from register.errors import RegisterError
+
     parser = argparse.ArgumentParser(
         prog="python -m analysis.notebooks",
         description="Run the analysis notebooks on a register (or researcher export) and write "
@@ -411,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_notebooks(args.register, args.results, names=args.only, province=args.province,
                       period=args.period, parameters=params, cache=args.cache,
                       report=not args.no_report)
-    except (AnalysisError, OSError) as exc:
+    except (AnalysisError, RegisterError, OSError) as exc:
         print(f"Error: {exc}")
         return 1
     return 0

@@ -68,7 +68,8 @@ def to_html(report: Report) -> str:
     parts.append("<table class='facts'>" + "".join(
         f"<tr><td>{_esc(k)}</td><td>{_esc(v)}</td></tr>" for k, v in report.facts) + "</table>")
     how = ("<h2>How to read this report</h2><ul class='caveats'>"
-           + "".join(f"<li>{_esc(c)}</li>" for c in report.general) + "</ul>")
+           + "".join(f"<li>{_esc(c)}</li>"
+                     for c in report.general[1 if report.synthetic else 0:]) + "</ul>")
     for block in report.blocks:
         if block.kind == "heading":
             if block.text != KEY_RESULTS:  # how to read: after the key results

@@ -176,8 +176,7 @@ def build_report(runs: list[Path]) -> Report:
         key.sort(key=lambda b: order.get(b.kind, 4))
         blocks = [Block("heading", text=KEY_RESULTS), *key, *blocks]
     export = next((i for m in manifests for i in m["inputs"] if i["role"] == "export"), None)
-    facts = [("Covers", selection),
-             ("Made", time.strftime("%Y-%m-%d")),
+    facts = [("Made", time.strftime("%Y-%m-%d")),
              ("Code version", manifests[0]["code_version"] if manifests else ""),
              ("Data", f"researcher export, SHA-256 {export['sha256'][:16]}…" if export else ""),
              ("Notebooks", ", ".join(m["notebook"] for m in manifests))]

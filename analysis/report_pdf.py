@@ -4,6 +4,7 @@ sending. The content is `analysis.report.Report`, the same as the HTML page."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -97,11 +98,17 @@ def _table(pdf: Any, block: Block) -> None:
     pdf.ln(2)
 
 
-def _figure(pdf: Any, block: Block) -> None:
-    from PIL import Image
+def _png_size(path: Path) -> tuple[int, int]:
+    """Width and height of a PNG, from its header (IHDR: bytes 16-24)."""
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path.name} is not a PNG file")
+    return struct.unpack(">II", head[16:24])
 
-    with Image.open(block.image) as img:
-        width, height = img.size
+
+def _figure(pdf: Any, block: Block) -> None:
+    width, height = _png_size(block.image)  # type: ignore[arg-type]
     w = min(pdf.epw, 150)
     h = w * height / width
     if h > pdf.eph * 0.5:  # room for the text around it: a map and the start of its table
@@ -130,7 +137,7 @@ def write_pdf(report: Report, path: Path) -> Path:
     pdf.multi_cell(0, 8, report.title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FAMILY, "B", 11)
     pdf.multi_cell(0, 6, report.selection, new_x="LMARGIN", new_y="NEXT")
-    _text(pdf, "   ·   ".join(f"{key}: {value}" for key, value in report.facts[1:]), 7.5)
+    _text(pdf, "   ·   ".join(f"{key}: {value}" for key, value in report.facts), 7.5)
     pdf.ln(2)
     how = report.general[1 if report.synthetic else 0:]
     for block in report.blocks:

@@ -141,7 +141,7 @@ def bypassing_writes(source: str) -> list[str]:
         if name in _WRITERS:
             found.append(ast.unparse(node))
         elif name == "open":
-            modes = [a for a in node.args[1:2]] + [k.value for k in node.keywords if k.arg == "mode"]
+            modes = list(node.args[1:2]) + [k.value for k in node.keywords if k.arg == "mode"]
             if any(isinstance(m, ast.Constant) and set(str(m.value)) & set("wax+") for m in modes):
                 found.append(ast.unparse(node))
     return found
