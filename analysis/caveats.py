@@ -88,6 +88,10 @@ def mse_linkage_caveat(result: Any, linkage: Any | None = None,
             aware = _covers(linkage.ci_low, linkage.ci_high, truth)
             msg += f", the linkage-aware interval {'covers' if aware else 'does not cover'} it"
         text.append(msg + ".")
+        lows = [result.ci_low] + ([linkage.ci_low] if linkage is not None else [])
+        if all(low > truth for low in lows):
+            text.append("Every interval lies above it: with links missed, read the estimates as "
+                        "upper bounds.")
         if not head:
             text.append("Do not quote the headline estimate alone: the linkage, not the model, "
                         "limits its accuracy here.")

@@ -162,7 +162,7 @@ def choropleth(
         vmin, vmax = colour_limits(values[shown], min_span)
         legend = {"label": legend_label or column, "shrink": 0.6}
         if percent:
-            legend["format"] = PercentFormatter(1.0, decimals=1 if vmax - vmin < 0.05 else 0)
+            legend["format"] = PercentFormatter(1.0, decimals=None)
         layer.plot(ax=ax, column="_value", cmap=cmap, edgecolor="white", linewidth=0.3,
                    vmin=vmin, vmax=vmax, legend=True, legend_kwds=legend)
         ax.collections[-1].set_gid("values")

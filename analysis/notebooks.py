@@ -49,6 +49,7 @@ from typing import Any
 
 from . import manifest as mf
 from .errors import AnalysisError
+from .export_cache import default_cache, prepare_data
 
 __all__ = ["NotebookError", "NotebookRuns", "main", "notebook_dir", "notebook_paths",
            "notebook_version", "run_folder", "run_notebook", "run_notebooks", "settings_tag"]
@@ -243,42 +244,6 @@ def run_notebook(path: Path, results: Path, *, export: Path,
     return final
 
 
-def _private(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.chmod(0o700 if path.is_dir() else 0o600)
-
-
-def prepare_data(register: Path, cache: Path) -> tuple[Path, str, bool]:
-    """Read the export once and keep it, as Parquet named by its content, in ``cache`` (outside
-    the results; owner-only permissions). Returns (path, content digest, synthetic)."""
-    from .data import data_hash, load_export
-
-    frame = load_export(register)
-    digest = data_hash(frame)
-    cache.mkdir(parents=True, exist_ok=True)
-    _private(cache)
-    path = cache / f"export-{digest[:12]}.parquet"
-    if not path.exists():
-        tmp = path.with_suffix(".partial")
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    _private(path)
-    return path, digest, bool(frame.attrs.get("synthetic"))
-
-
-def _default_cache(register: Path) -> Path:
-    folder = register.parent / ".analysis-cache"
-    if os.access(register.parent, os.W_OK):
-        return folder
-    base = os.environ.get("LOCALAPPDATA") or os.environ.get("XDG_CACHE_HOME") \
-        or str(Path.home() / ".cache")
-    return Path(base) / "commune-migration-register"
-
-
 @dataclass
 class NotebookRuns:
     """What `run_notebooks` made: one folder per notebook, and the report."""
@@ -347,7 +312,7 @@ def run_notebooks(
             defaults["lists_dir"] = str(lists)
             break
     chosen = {**defaults, **chosen}
-    cache_dir = Path(cache).expanduser().resolve() if cache else _default_cache(register)
+    cache_dir = Path(cache).expanduser().resolve() if cache else default_cache(register)
     data, digest, synthetic = prepare_data(register, cache_dir)
     echo(f"  data {data.name} (sha256 of the content {digest[:12]}; kept in {cache_dir})"
          + ("; SYNTHETIC" if synthetic else ""))

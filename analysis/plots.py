@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import NullFormatter, PercentFormatter
 
 from ._risk_core import RiskModelResult
 from .covariates import BINARY, COVARIATES, NUMERIC
@@ -54,7 +54,7 @@ def odds_ratio_plot(result: RiskModelResult, *, ax: Axes | None = None,
     table = table[table.index != "Intercept"]
     labels = [term_label(t, result.references) for t in table.index]
     if ax is None:
-        fig = Figure(figsize=(7.5, 0.32 * len(table) + 1.8))
+        fig = Figure(figsize=(7.5, 0.22 * len(table) + 1.6))
         ax = fig.add_subplot()
     else:
         fig = ax.figure  # type: ignore[assignment]
@@ -65,7 +65,12 @@ def odds_ratio_plot(result: RiskModelResult, *, ax: Axes | None = None,
                 ecolor="#2c7bb6", capsize=2, gid="odds_ratios")
     ax.axvline(1, color="0.4", lw=0.8)
     ax.set_xscale("log")
-    ax.set_yticks(y, labels, fontsize=8)
+    ticks = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16)
+             if np.nanmin(low) / 1.5 <= t <= np.nanmax(high) * 1.5]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks], fontsize=8)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(-0.7, len(table) - 0.3)
+    ax.set_yticks(y, labels, fontsize=7.5)
     ax.set_xlabel(f"odds ratio of {result.outcome.replace('_', ' ')} with its "
                   f"{ci_label(result.alpha)} (log scale; 1 = no difference)")
     refs = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.references.items())
@@ -81,7 +86,7 @@ def odds_ratio_plot(result: RiskModelResult, *, ax: Axes | None = None,
 def percent_axis(ax: Axes, axis: str = "y", *, label: str | None = None) -> Axes:
     """Show proportions (0-1) on ``axis`` as per cents; ``label`` replaces the axis label."""
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    target.set_major_formatter(PercentFormatter(1.0, decimals=None))
     if label is not None:
         (ax.set_ylabel if axis == "y" else ax.set_xlabel)(label)
     return ax

@@ -77,6 +77,13 @@ def _cell(value: Any, *, as_percent: bool) -> str:
     return percent(number) if as_percent else _number(number)
 
 
+def _p_value(value: Any) -> str:
+    number = pd.to_numeric(value, errors="coerce")
+    if pd.isna(number):
+        return ""
+    return "<0.001" if number < 0.001 else f"{number:.3f}"
+
+
 def _interval(est: Any, lo: Any, hi: Any, unit: str) -> str:
     if unit == "percent":
         return percent_interval(est, lo, hi)
@@ -114,7 +121,8 @@ def table_block(folder: Path, item: dict[str, Any]) -> Block:
         if interval:
             est, lo, hi = (row.get(c, "") for c in interval)
             cells.append(_interval(est, lo, hi, unit))
-        cells += [_cell(row.get(c, ""), as_percent=any(fnmatch(c, p) for p in patterns))
+        cells += [_p_value(row.get(c, "")) if c.startswith("p_value") else
+                  _cell(row.get(c, ""), as_percent=any(fnmatch(c, p) for p in patterns))
                   for c in columns if not interval or c not in interval]
         rows.append(cells)
     return Block("table", text=item["title"], header=header, rows=rows, note=item.get("note"))

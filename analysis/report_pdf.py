@@ -111,13 +111,15 @@ def _figure(pdf: Any, block: Block) -> None:
     width, height = _png_size(block.image)  # type: ignore[arg-type]
     w = min(pdf.epw, 150)
     h = w * height / width
-    if h > pdf.eph * 0.5:  # room for the text around it: a map and the start of its table
-        h = pdf.eph * 0.5
+    # a map leaves room for the start of its table; a tall chart (odds ratios) takes the page
+    cap = pdf.eph * (0.85 if height > 1.2 * width else 0.5)
+    if h > cap:
+        h = cap
         w = h * width / height
     if pdf.get_y() + h + 12 > pdf.page_break_trigger:
         pdf.add_page()
     pdf.image(str(block.image), x=pdf.l_margin + (pdf.epw - w) / 2, w=w, h=h)
-    _text(pdf, block.text + (f" {block.note}" if block.note else ""), 7.5)
+    _text(pdf, block.text + (f"\n{block.note}" if block.note else ""), 7.5)
     pdf.ln(2)
 
 

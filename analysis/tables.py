@@ -57,11 +57,18 @@ def departures_by_year(df: pd.DataFrame, column: str = "channel") -> pd.DataFram
 def missing_shares(df: pd.DataFrame) -> pd.DataFrame:
     """`analysis.quality.completeness` of the whole selection, one row per field: the share of
     records missing it and among how many records (journeys, or returned journeys for the fields
-    of a return)."""
+    of a return). Fields the export level leaves out entirely (the birth year of the standard
+    export) are not listed."""
+    from register.export import COLUMNS
+
     from .quality import RETURN_FIELDS, completeness
 
     row = completeness(df).iloc[0]
+    # Fields the export level removes (birth year at the standard level) are missing by design,
+    # not by the clerks: they are left out.
+    removed = {c.name for c in COLUMNS if c.standard == "drop"}
     fields = [c.removeprefix("missing_") for c in row.index if c.startswith("missing_")]
+    fields = [f for f in fields if not (f in removed and row[f"missing_{f}"] == 1.0)]
     out = pd.DataFrame({
         "share_missing": [float(row[f"missing_{f}"]) for f in fields],
         "records": [int(row["returns"] if f in RETURN_FIELDS else row["journeys"])

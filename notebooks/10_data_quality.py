@@ -42,7 +42,9 @@ df = run.frame
 run.table(an.missing_shares(df), "missing_by_field", counts=["records"],
           title="Share of records missing each field",
           columns={"share_missing": "missing", "records": "records", "among": "among"},
-          percent=["share_missing"])
+          percent=["share_missing"],
+          note="Fields the researcher export leaves out by design (birth year, exact age: the "
+               "age band stays) are not listed.")
 
 # %% [markdown]
 # ## How the ILO indicators were recorded on returns

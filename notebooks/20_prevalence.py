@@ -48,11 +48,9 @@ print(imp.summary())
 # ## Direct estimates with commune-clustered intervals
 
 # %%
-results = {}
 for outcome in ("forced_labour", "trafficking"):
     result = an.estimate_prevalence(df, outcome=outcome, by=by, alpha=alpha, threshold=threshold,
                                     imputations=imp)
-    results[outcome] = result
     print(result.summary())
     run.note(an.prevalence_finding(result), kind="finding", key=True)
     run.table(result.to_frame(), f"prevalence_{outcome}", title=result.title,

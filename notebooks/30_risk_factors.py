@@ -44,11 +44,14 @@ run = an.notebook_setup(register, output_dir, province=province, period=period,
                         covariates=covariates, min_level_count=min_level_count)
 df = run.frame
 
+# one set of imputations (indicators and covariates) for both outcomes
+imp = an.impute_outcomes(df, m=imputations, covariates=covariates, rng=seed) \
+    if missing == "impute" else None
+
 # %%
 for outcome in ("forced_labour", "trafficking"):
     model = an.fit_risk_model(df, outcome=outcome, covariates=covariates, missing=missing,
-                              alpha=alpha, min_level_count=min_level_count, m=imputations,
-                              rng=seed)
+                              alpha=alpha, min_level_count=min_level_count, imputations=imp)
     print(model.summary())
     run.table(an.odds_ratio_table(model, min_level_count=min_level_count),
               f"odds_ratios_{outcome}", counts=["min_journeys"], title=model.title,
