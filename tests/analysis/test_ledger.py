@@ -92,3 +92,31 @@ def test_a_fully_suppressed_table_determined_by_its_margin_is_not_published(tmp_
     answer = ledger.protect(frame, by_year, dict.fromkeys(by_year, 3),
                             dict.fromkeys(by_year, True))
     assert answer is None
+
+
+def test_notebook_runs_share_a_ledger_in_the_results_folder(tmp_path):
+    """Two runs of a notebook on the same data (all years, then 2015-2024) through the
+    publishing path: their commune tables cannot be subtracted."""
+    import analysis as an
+    from analysis.data import COLUMN_NAMES
+    from tests.analysis.export_sim import planted_export
+
+    frame, _ = planted_export(3, n=3000, n_prov=2)
+    years = frame["departure_year"].astype(int)
+    late = years == years.max()
+    frame.loc[late & (frame.index % 7 != 0), "departure_year"] = years.max() - 1  # few late ones
+    export = tmp_path / "export.csv"
+    frame.reindex(columns=list(COLUMN_NAMES)).to_csv(export, index=False)
+    last = int(frame["departure_year"].max())
+    published = {}
+    for name, period in (("all", None), ("earlier", f"{int(frame.departure_year.min())}:{last - 1}")):
+        run = an.notebook_setup(export, tmp_path / "results" / "10_quality" / name, period=period)
+        table = an.completeness(run.frame, by="register_commune", columns=["forced_labour"])
+        published[name] = run.table(table, "by_commune", counts=["journeys", "returns"],
+                                    by="register_commune",
+                                    populations={"journeys": None, "returns": "returned == 1"},
+                                    show=False)
+    assert (tmp_path / "results" / "ledger.jsonl").exists()
+    difference = (published["all"]["journeys"] - published["earlier"]["journeys"]).dropna()
+    assert not ((difference > 0) & (difference < 5)).any()
+    assert published["earlier"]["journeys"].notna().any()  # what is safe is still published
