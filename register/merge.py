@@ -19,6 +19,7 @@ listed in ``duplicate_journeys`` so that the researcher export counts them once.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -27,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import audit
+from . import audit, schema
 from .db import connect, create_register, is_encrypted, now, open_register, schema_state
 from .errors import (
     EncryptedRegisterError,
@@ -59,6 +60,9 @@ class Source:
     problem: str | None = None
     already_merged: bool = False
     encrypted: bool = False
+    # register id -> (entries, head) of every chain the file holds (its own and merged ones)
+    chains: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)  # register id -> commune code
 
 
 @dataclass
@@ -98,6 +102,7 @@ class MergeReport:
     seconds: float = 0.0
     copy_seconds: float = 0.0
     link_seconds: float = 0.0
+    code: str = ""  # the merged register's audit code after the merge
 
     def summary(self) -> str:
         added = ", ".join(f"{n} {t}" for t, n in self.added.items() if n) or "no new records"
@@ -107,12 +112,64 @@ class MergeReport:
 
 
 def fingerprint(conn: sqlite3.Connection, schema: str = "main") -> str:
-    row = conn.execute(f"SELECT count(*), max(seq) FROM {schema}.audit_log").fetchone()
-    head = conn.execute(f"SELECT hash FROM {schema}.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    return f"{row[0]}:{head[0] if head else ''}"
+    """A register's state: its own chain's entry count and head hash (changes with each write)."""
+    last = audit.head(conn, schema=schema)
+    return f"{last.entries}:{last.hash.hex()}"
 
 
-def _inspect(path: Path, merged: dict[str, str], passphrase: str | None) -> Source:
+@dataclass(frozen=True)
+class Held:
+    """What the output already holds of one register's chain."""
+
+    chain: int
+    entries: int
+    head: bytes
+
+
+def _holdings(conn: sqlite3.Connection) -> tuple[dict[str, str], dict[str, Held]]:
+    merged = dict(conn.execute("SELECT register_id, fingerprint FROM merged_sources"))
+    held = {rid: Held(c, n, h) for c, rid, n, h in conn.execute(
+        "SELECT chain, register_id, entries, head FROM audit_chain")}
+    return merged, held
+
+
+def _compare(conn: sqlite3.Connection, source: Source, merged: dict[str, str],
+             held: dict[str, Held]) -> str | None:
+    """Does every chain of the file contain what the output took in last time? (else it was
+    rolled back or rewritten since, or it is an older copy than the output holds)."""
+    from .i18n import t
+
+    local = {source.register_id: audit.LOCAL}
+    local.update(conn.execute("SELECT register_id, chain FROM audit_chain").fetchall())
+    for rid, chain in local.items():
+        entries, _ = source.chains[rid]
+        name = source.codes.get(rid) or rid[:8]
+        before = held.get(rid)
+        if before is None:
+            old = merged.get(rid, "")
+            if rid == source.register_id and len(old.split(":")[-1]) == 64:  # a version-1 head
+                count, digest = old.split(":")
+                row = conn.execute("SELECT hash FROM audit_v1 WHERE seq = ?",
+                                   (int(count),)).fetchone()
+                if int(count) and (row is None or row[0].hex() != digest):
+                    return t("merge.rewritten", name=name, n=count)
+            continue
+        if entries >= before.entries:
+            row = conn.execute("SELECT hash FROM audit_entry WHERE chain = ? AND seq = ?",
+                               (chain, before.entries)).fetchone()
+            if before.entries and (row is None or row[0] != before.head):
+                return t("merge.rewritten", name=name, n=before.entries)
+        elif chain == audit.LOCAL:
+            return t("merge.rolled_back", name=name, now=entries, before=before.entries)
+        else:
+            return t("merge.stale", name=name, now=entries, before=before.entries)
+    return None
+
+
+def _inspect(path: Path, merged: dict[str, str], held: dict[str, Held],
+             passphrase: str | None) -> Source:
+    from .i18n import t
+
     source = Source(path=path)
     try:
         key = passphrase if path.is_file() and is_encrypted(path) else None
@@ -125,6 +182,9 @@ def _inspect(path: Path, merged: dict[str, str], passphrase: str | None) -> Sour
             source.scope = meta.get("scope", "")
             applied, _ = schema_state(reg.db)
             source.schema_version = applied[-1] if applied else ""
+            if schema.migrations.pending(reg.db):
+                source.problem = t("merge.old_schema")
+                return source
             source.fingerprint = fingerprint(reg.conn)
             if merged.get(source.register_id) == source.fingerprint:
                 source.already_merged = True  # unchanged since the last merge: nothing to read
@@ -133,8 +193,22 @@ def _inspect(path: Path, merged: dict[str, str], passphrase: str | None) -> Sour
             if check != "ok":
                 source.problem = f"the file is damaged ({check})"
                 return source
-            source.counts = {t: reg.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                             for t in ("persons", "journeys", "returns")}
+            own = audit.head(reg.conn)
+            source.chains = {source.register_id: (own.entries, own.hash)}
+            source.codes = {source.register_id: source.commune_code}
+            for rid, code, n, head in reg.conn.execute(
+                    "SELECT register_id, commune_code, entries, head FROM audit_chain"):
+                source.chains[rid] = (n, head)
+                source.codes[rid] = code or ""
+            source.problem = _compare(reg.conn, source, merged, held)
+            if source.problem:
+                return source
+            findings = audit.verify(reg.conn, source.register_id)
+            if findings:
+                source.problem = t("merge.fails_check", n=len(findings), first=str(findings[0]))
+                return source
+            source.counts = {t_: reg.conn.execute(f"SELECT count(*) FROM {t_}").fetchone()[0]
+                             for t_ in ("persons", "journeys", "returns")}
     except SchemaVersionError as exc:
         source.problem = f"written by a newer version of this program ({exc})"
     except EncryptedRegisterError:
@@ -157,16 +231,14 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
     """
     out = Path(out)
     merged: dict[str, str] = {}
+    held: dict[str, Held] = {}
     if out.exists():
         key = passphrase if is_encrypted(out) else None
         with open_register(out, passphrase=key) as target:
             if target.level not in MERGED_LEVELS:
                 raise RegisterError(f"{out} is a commune register; merge into a new file instead")
-            merged = dict(target.conn.execute(
-                "SELECT register_id, fingerprint FROM merged_sources"))
-    # Reading and checking each file is I/O and SQLite work that releases the GIL: use threads.
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        sources = list(pool.map(lambda p: _inspect(Path(p), merged, passphrase), inputs))
+            merged, held = _holdings(target.conn)
+    sources = _inspect_all([Path(p) for p in inputs], merged, held, passphrase)
     seen: dict[str, Path] = {}
     for source in sources:
         if source.problem or not source.register_id:
@@ -178,6 +250,27 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
         if source.path.resolve() == out.resolve():
             source.problem = "this is the output file"
     return MergePlan(out=out, sources=sources, passphrase=passphrase)
+
+
+PROCESSES_FROM = 40  # inputs from which checking them is spread over worker processes
+
+
+def _inspect_all(paths: list[Path], merged: dict[str, str], held: dict[str, Held],
+                 passphrase: str | None) -> list[Source]:
+    """Inspect and check every input. Checking hashes every record (CPU work holding the GIL):
+    many inputs are checked in worker processes, a few in threads."""
+    if len(paths) < PROCESSES_FROM or (os.cpu_count() or 1) < 2:
+        with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
+            return list(pool.map(lambda p: _inspect(p, merged, held, passphrase), paths))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+    workers = min(os.cpu_count() or 1, 8)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_inspect, paths, [merged] * len(paths), [held] * len(paths),
+                             [passphrase] * len(paths), chunksize=8))
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -200,10 +293,13 @@ def _copy_sql(conn: sqlite3.Connection) -> list[tuple[str, str]]:
         # (a shared agency list), the larger register id wins, whatever the order of merging.
         current = (f"(SELECT p.source_register FROM main.{spec.owner} p "
                    f"WHERE p.id = excluded.{key})" if spec.owner else f"main.{table}.source_register")
+        # A file may bring a newer version of a record when it carries the chain of the
+        # record's register at least as far as the output holds it (checked by _compare): a
+        # commune's own file, or a district's file holding that commune's chain.
         statements.append((table, (
             f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table} WHERE true "
-            f"ON CONFLICT({key}) DO UPDATE SET {updates} WHERE {owner} = :owner "
-            f"AND :owner >= {current}")))
+            f"ON CONFLICT({key}) DO UPDATE SET {updates} WHERE {owner} IN "
+            f"(SELECT register_id FROM temp.merge_fresh) AND {owner} >= {current}")))
     return statements
 
 
@@ -216,8 +312,12 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
         conn.execute("ATTACH DATABASE ? AS src KEY ?",
                      (uri, passphrase if source.encrypted else ""))
     try:
+        conn.execute("DELETE FROM temp.merge_fresh")
+        conn.executemany("INSERT INTO temp.merge_fresh (register_id) VALUES (?)",
+                         [(rid,) for rid in source.chains])
         for _, sql in statements:
-            conn.execute(sql, {"owner": source.register_id})
+            conn.execute(sql)
+        _copy_chains(conn, source)
         conn.execute(
             "INSERT INTO main.warnings (table_name, record_id, code, detail, created_at) "
             "SELECT s.table_name, s.record_id, s.code, s.detail, s.created_at FROM src.warnings s "
@@ -244,6 +344,50 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
         if conn.in_transaction:
             conn.execute("COMMIT")  # releases src; the output is a private file until renamed
         conn.execute("DETACH DATABASE src")
+
+
+def _copy_chains(conn: sqlite3.Connection, source: Source) -> None:
+    """Take in the entries of every chain the file holds that the output does not have yet,
+    and the salts of its records; apply the erasures those entries made."""
+    mapping = []
+    src_chain = {source.register_id: audit.LOCAL}
+    src_chain.update(conn.execute("SELECT register_id, chain FROM src.audit_chain").fetchall())
+    for rid, (entries, head) in source.chains.items():
+        row = conn.execute("SELECT chain, entries FROM main.audit_chain WHERE register_id = ?",
+                           (rid,)).fetchone()
+        if row is None:
+            chain = conn.execute("SELECT coalesce(max(chain), 0) + 1 FROM main.audit_chain"
+                                 ).fetchone()[0]
+            conn.execute("INSERT INTO main.audit_chain (chain, register_id, commune_code, "
+                         "entries, head) VALUES (?, ?, ?, ?, ?)",
+                         (chain, rid, source.codes.get(rid, ""), entries, head))
+            have = 0
+        else:
+            chain, have = row
+            if entries <= have:
+                continue
+            conn.execute("UPDATE main.audit_chain SET entries = ?, head = ? WHERE chain = ?",
+                         (entries, head, chain))
+        mapping.append((src_chain[rid], chain, have))
+    if not mapping:
+        return
+    conn.execute("DELETE FROM temp.merge_chains")
+    conn.executemany("INSERT INTO temp.merge_chains (src, chain, have) VALUES (?, ?, ?)",
+                     mapping)
+    conn.execute("INSERT INTO main.audit_entry SELECT m.chain, e.seq, e.at, e.actor, e.action, "
+                 "e.reason, e.detail, e.hash FROM temp.merge_chains m JOIN src.audit_entry e "
+                 "ON e.chain = m.src AND e.seq > m.have")
+    # One pass over the file's rows (in the order it logged them), whatever its chains.
+    conn.execute("INSERT INTO main.audit_row SELECT m.chain, r.seq, r.tab, r.id, r.hash "
+                 "FROM src.audit_row r CROSS JOIN temp.merge_chains m "
+                 "ON m.src = r.chain WHERE r.seq > m.have")
+    conn.execute("INSERT OR IGNORE INTO main.audit_salt SELECT * FROM src.audit_salt")
+    for (detail,) in conn.execute(
+            "SELECT e.detail FROM temp.merge_chains m JOIN src.audit_entry e ON e.chain = m.src "
+            "AND e.seq > m.have WHERE e.action = 'erase'").fetchall():
+        for table, record_id in json.loads(detail).get("erased", []):
+            conn.execute("DELETE FROM main.audit_salt WHERE tab = ? AND id = ?",
+                         (audit.TABLE_CODES[table], record_id))
 
 
 def apply_merge(
@@ -283,6 +427,9 @@ def apply_merge(
         # memory instead of re-reading them (the national register is about 1-2 GB).
         conn.execute(f"PRAGMA cache_size = -{MERGE_CACHE_MB * 1024}")
         conn.execute("PRAGMA foreign_keys = OFF")  # checked in full before the rename
+        conn.execute("CREATE TEMP TABLE merge_fresh (register_id TEXT PRIMARY KEY)")
+        conn.execute("CREATE TEMP TABLE merge_chains (src INTEGER PRIMARY KEY, chain INTEGER, "
+                     "have INTEGER)")
         statements = _copy_sql(conn)
         before = _counts(conn)
         sources = sorted(plan.to_merge, key=lambda s: s.register_id)
@@ -303,10 +450,11 @@ def apply_merge(
             if broken:
                 raise RegisterError(f"the merged records do not hold together ({broken}); "
                                     "nothing was written")
-            audit.append(conn, [audit.Entry("merged_sources", s.register_id, "merge", None,
-                                            {"file": s.path.name, "fingerprint": s.fingerprint,
-                                             "commune_code": s.commune_code, **s.counts})
-                                for s in sources], actor=reg.actor, at=now())
+            if sources:
+                audit.log(conn, "merge", [], actor=reg.actor, at=now(), detail={"sources": [
+                    {"register": s.register_id, "file": s.path.name, "head": s.fingerprint,
+                     "commune_code": s.commune_code, **s.counts} for s in sources]})
+            report.code = audit.anchor(conn)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
     except BaseException:

@@ -307,7 +307,7 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
 
 def _write(reg: Register, batch: _Batch) -> None:
     at = now()
-    entries: list[audit.Entry] = []
+    written: list[audit.Written] = []
     with reg.write() as conn:
         for table in MODEL.table_names:
             rows = batch.tables.get(table)
@@ -318,13 +318,13 @@ def _write(reg: Register, batch: _Batch) -> None:
                    f"VALUES ({', '.join(':' + c for c in columns)})")
             conn.executemany(sql, rows)
             key = MODEL.key_of(table)
-            entries.extend(audit.Entry(table, row[key], "insert", None, row) for row in rows)
+            written.extend(audit.Written(table, row[key], row) for row in rows)
         conn.executemany(
             "INSERT INTO warnings (table_name, record_id, code, detail, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
             [(*w, at) for w in batch.warnings],
         )
-        audit.append(conn, entries, actor=reg.actor, at=at)
+        audit.log(conn, "add", written, actor=reg.actor, at=at)
 
 
 def add_one(reg: Register, kind: str, values: Mapping[str, Any], *,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..extras import require
+from ..i18n import t
 from .app import NoInput, app, ask_passphrase, echo, handled
 
 
@@ -53,3 +54,4 @@ def merge(
     report = apply_merge(plan, skip_bad=skip_bad, link=not no_link, threshold=threshold,
                          progress=progress)
     echo(report.summary())
+    echo(t("audit.anchor", code=report.code))
