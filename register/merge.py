@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import audit, schema
+from . import audit, merge_bulk, schema
 from .db import connect, create_register, is_encrypted, now, open_register, schema_state
 from .errors import (
     EncryptedRegisterError,
@@ -304,7 +304,9 @@ def _copy_sql(conn: sqlite3.Connection) -> list[tuple[str, str]]:
 
 
 def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[str, str]],
-               passphrase: str | None) -> None:
+               passphrase: str | None, bulk: int | None = None) -> None:
+    """Take in one file: upsert its records, or (``bulk``: its number in a first merge into a
+    new output) stage them for :func:`register.merge_bulk.build`."""
     uri = sqlite_uri(source.path.resolve(), mode="ro")
     if passphrase is None:
         conn.execute("ATTACH DATABASE ? AS src", (uri,))
@@ -315,14 +317,17 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
         conn.execute("DELETE FROM temp.merge_fresh")
         conn.executemany("INSERT INTO temp.merge_fresh (register_id) VALUES (?)",
                          [(rid,) for rid in source.chains])
-        for _, sql in statements:
-            conn.execute(sql)
-        _copy_chains(conn, source)
-        conn.execute(
-            "INSERT INTO main.warnings (table_name, record_id, code, detail, created_at) "
-            "SELECT s.table_name, s.record_id, s.code, s.detail, s.created_at FROM src.warnings s "
-            "WHERE NOT EXISTS (SELECT 1 FROM main.warnings m WHERE m.record_id = s.record_id "
-            "AND m.code = s.code)")
+        if bulk is not None:
+            merge_bulk.stage(conn, bulk)
+        else:
+            for _, sql in statements:
+                conn.execute(sql)
+            conn.execute(
+                "INSERT INTO main.warnings (table_name, record_id, code, detail, created_at) "
+                "SELECT s.table_name, s.record_id, s.code, s.detail, s.created_at FROM "
+                "src.warnings s WHERE NOT EXISTS (SELECT 1 FROM main.warnings m WHERE "
+                "m.record_id = s.record_id AND m.code = s.code)")
+        _copy_chains(conn, source, salts=bulk is None)
         conn.execute("INSERT OR IGNORE INTO main.merged_sources SELECT * FROM src.merged_sources")
         conn.execute(
             "INSERT INTO main.merged_sources (register_id, commune_code, fingerprint, "
@@ -332,7 +337,7 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
             "merged_at = excluded.merged_at",
             (source.register_id, source.commune_code, source.fingerprint, source.schema_version,
              sum(source.counts.values()), now()))
-        for table in RECORD_TABLES:  # never lose a record
+        for table in RECORD_TABLES if bulk is None else ():  # never lose a record
             key = MODEL.key_of(table)
             lost = conn.execute(
                 f"SELECT count(*) FROM src.{table} s WHERE NOT EXISTS "
@@ -346,9 +351,9 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
         conn.execute("DETACH DATABASE src")
 
 
-def _copy_chains(conn: sqlite3.Connection, source: Source) -> None:
+def _copy_chains(conn: sqlite3.Connection, source: Source, salts: bool = True) -> None:
     """Take in the entries of every chain the file holds that the output does not have yet,
-    and the salts of its records; apply the erasures those entries made."""
+    and (``salts``) the salts of its records, applying the erasures those entries made."""
     mapping = []
     src_chain = {source.register_id: audit.LOCAL}
     src_chain.update(conn.execute("SELECT register_id, chain FROM src.audit_chain").fetchall())
@@ -381,6 +386,8 @@ def _copy_chains(conn: sqlite3.Connection, source: Source) -> None:
     conn.execute("INSERT INTO main.audit_row SELECT m.chain, r.seq, r.tab, r.id, r.hash "
                  "FROM src.audit_row r CROSS JOIN temp.merge_chains m "
                  "ON m.src = r.chain WHERE r.seq > m.have")
+    if not salts:
+        return
     conn.execute("INSERT OR IGNORE INTO main.audit_salt SELECT * FROM src.audit_salt")
     for (detail,) in conn.execute(
             "SELECT e.detail FROM temp.merge_chains m JOIN src.audit_entry e ON e.chain = m.src "
@@ -433,12 +440,21 @@ def apply_merge(
         statements = _copy_sql(conn)
         before = _counts(conn)
         sources = sorted(plan.to_merge, key=lambda s: s.register_id)
+        bulk = not plan.out.exists() and bool(sources)
+        if bulk:  # a new output: stage every file, then build each table in key order
+            conn.execute("BEGIN IMMEDIATE")
+            indexes = merge_bulk.prepare(conn)
+            conn.execute("COMMIT")
         for number, source in enumerate(sources, start=1):
             conn.execute("BEGIN IMMEDIATE")
-            _merge_one(conn, source, statements, plan.passphrase)
+            _merge_one(conn, source, statements, plan.passphrase, number if bulk else None)
             report.files_merged += 1
             if progress:
                 progress(number, len(sources), source)
+        if bulk:
+            fresh = [set(), *(set(s.chains) for s in sources)]
+            with reg.write():
+                merge_bulk.build(conn, indexes, fresh)
         report.copy_seconds = time.perf_counter() - start
         report.added = {t: n - before[t] for t, n in _counts(conn).items()}
         with reg.write():

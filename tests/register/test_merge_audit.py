@@ -161,3 +161,28 @@ def test_a_merge_entry_records_each_source_head(communes, tmp_path):
             "SELECT action, detail FROM audit_entry WHERE chain = 0").fetchone()
         assert report.code == audit.anchor(reg.conn)
     assert action == "merge" and detail.count('"head"') == 3
+
+
+def test_a_first_merge_built_in_bulk_equals_file_by_file_upserts(communes, tmp_path):
+    """A new output is built from staged rows in key order; the result is the one merging the
+    files one at a time gives, duplicates (a commune held by two districts) included."""
+    from tests.register.test_merge import content
+
+    _correct(communes[1], _journey(communes[1]), destination_country="MY")
+    d1, d2 = tmp_path / "d1.db", tmp_path / "d2.db"
+    merge(communes[:2], d1, link=False)
+    merge(communes[1:], d2, link=False)
+    bulk, one_by_one = tmp_path / "bulk.db", tmp_path / "upsert.db"
+    merge([d1, d2], bulk, link=False)
+    merge([d1], one_by_one, link=False)
+    merge([d2], one_by_one, link=False)
+    assert content(bulk) == content(one_by_one)
+    for path in (bulk, one_by_one):
+        assert _check(path).ok
+    with sqlite3.connect(bulk) as conn:
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                              "'index' AND sql IS NOT NULL")}
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                             "'table'")}
+    assert {"journeys_person", "persons_home_village", "warnings_record"} <= indexes
+    assert not [t for t in tables if t.startswith("stage_")]
