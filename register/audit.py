@@ -71,7 +71,7 @@ def row_bytes(row: Mapping[str, Any]) -> bytes:
         value = row[name]
         if value is None:
             continue
-        text = _text(value)
+        text = value if type(value) is str else _text(value)
         parts.append(f"{name}\x1e{len(text)}\x1e{text}")
     return "\x1f".join(parts).encode("utf-8", "surrogatepass")
 

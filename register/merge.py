@@ -20,49 +20,25 @@ listed in ``duplicate_journeys`` so that the researcher export counts them once.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from . import audit, merge_bulk, schema
-from .db import connect, create_register, is_encrypted, now, open_register, schema_state
+from . import audit, merge_bulk
+from .db import connect, create_register, is_encrypted, now, open_register
 from .errors import (
-    EncryptedRegisterError,
-    NotARegisterError,
-    PassphraseError,
     RegisterError,
-    SchemaVersionError,
 )
+from .merge_inspect import Held, Source, _holdings, _inspect_all
 from .model import MODEL
 from .platform import fsync_directory, fsync_file, remove_file, replace_file, sqlite_uri
 from .schema import RECORD_TABLES
 
 MERGED_LEVELS = ("district", "province", "national", "merged")
 MERGE_CACHE_MB = 2048
-
-
-@dataclass
-class Source:
-    """One input file, as inspected by :func:`plan_merge`."""
-
-    path: Path
-    register_id: str = ""
-    level: str = ""
-    commune_code: str = ""
-    scope: str = ""
-    schema_version: str = ""
-    fingerprint: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-    problem: str | None = None
-    already_merged: bool = False
-    encrypted: bool = False
-    # register id -> (entries, head) of every chain the file holds (its own and merged ones)
-    chains: dict[str, tuple[int, bytes]] = field(default_factory=dict)
-    codes: dict[str, str] = field(default_factory=dict)  # register id -> commune code
 
 
 @dataclass
@@ -111,117 +87,6 @@ class MergeReport:
                 f"linked, {self.duplicate_journeys} repeated journeys counted once.")
 
 
-def fingerprint(conn: sqlite3.Connection, schema: str = "main") -> str:
-    """A register's state: its own chain's entry count and head hash (changes with each write)."""
-    last = audit.head(conn, schema=schema)
-    return f"{last.entries}:{last.hash.hex()}"
-
-
-@dataclass(frozen=True)
-class Held:
-    """What the output already holds of one register's chain."""
-
-    chain: int
-    entries: int
-    head: bytes
-
-
-def _holdings(conn: sqlite3.Connection) -> tuple[dict[str, str], dict[str, Held]]:
-    merged = dict(conn.execute("SELECT register_id, fingerprint FROM merged_sources"))
-    held = {rid: Held(c, n, h) for c, rid, n, h in conn.execute(
-        "SELECT chain, register_id, entries, head FROM audit_chain")}
-    return merged, held
-
-
-def _compare(conn: sqlite3.Connection, source: Source, merged: dict[str, str],
-             held: dict[str, Held]) -> str | None:
-    """Does every chain of the file contain what the output took in last time? (else it was
-    rolled back or rewritten since, or it is an older copy than the output holds)."""
-    from .i18n import t
-
-    local = {source.register_id: audit.LOCAL}
-    local.update(conn.execute("SELECT register_id, chain FROM audit_chain").fetchall())
-    for rid, chain in local.items():
-        entries, _ = source.chains[rid]
-        name = source.codes.get(rid) or rid[:8]
-        before = held.get(rid)
-        if before is None:
-            old = merged.get(rid, "")
-            if rid == source.register_id and len(old.split(":")[-1]) == 64:  # a version-1 head
-                count, digest = old.split(":")
-                row = conn.execute("SELECT hash FROM audit_v1 WHERE seq = ?",
-                                   (int(count),)).fetchone()
-                if int(count) and (row is None or row[0].hex() != digest):
-                    return t("merge.rewritten", name=name, n=count)
-            continue
-        if entries >= before.entries:
-            row = conn.execute("SELECT hash FROM audit_entry WHERE chain = ? AND seq = ?",
-                               (chain, before.entries)).fetchone()
-            if before.entries and (row is None or row[0] != before.head):
-                return t("merge.rewritten", name=name, n=before.entries)
-        elif chain == audit.LOCAL:
-            return t("merge.rolled_back", name=name, now=entries, before=before.entries)
-        else:
-            return t("merge.stale", name=name, now=entries, before=before.entries)
-    return None
-
-
-def _inspect(path: Path, merged: dict[str, str], held: dict[str, Held],
-             passphrase: str | None) -> Source:
-    from .i18n import t
-
-    source = Source(path=path)
-    try:
-        key = passphrase if path.is_file() and is_encrypted(path) else None
-        source.encrypted = key is not None
-        with open_register(path, upgrade=False, passphrase=key) as reg:
-            meta = reg.meta()
-            source.register_id = meta["register_id"]
-            source.level = meta.get("level", "commune")
-            source.commune_code = meta.get("commune_code", "")
-            source.scope = meta.get("scope", "")
-            applied, _ = schema_state(reg.db)
-            source.schema_version = applied[-1] if applied else ""
-            if schema.migrations.pending(reg.db):
-                source.problem = t("merge.old_schema")
-                return source
-            source.fingerprint = fingerprint(reg.conn)
-            if merged.get(source.register_id) == source.fingerprint:
-                source.already_merged = True  # unchanged since the last merge: nothing to read
-                return source
-            check = reg.conn.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                source.problem = f"the file is damaged ({check})"
-                return source
-            own = audit.head(reg.conn)
-            source.chains = {source.register_id: (own.entries, own.hash)}
-            source.codes = {source.register_id: source.commune_code}
-            for rid, code, n, head in reg.conn.execute(
-                    "SELECT register_id, commune_code, entries, head FROM audit_chain"):
-                source.chains[rid] = (n, head)
-                source.codes[rid] = code or ""
-            source.problem = _compare(reg.conn, source, merged, held)
-            if source.problem:
-                return source
-            findings = audit.verify(reg.conn, source.register_id)
-            if findings:
-                source.problem = t("merge.fails_check", n=len(findings), first=str(findings[0]))
-                return source
-            source.counts = {t_: reg.conn.execute(f"SELECT count(*) FROM {t_}").fetchone()[0]
-                             for t_ in ("persons", "journeys", "returns")}
-    except SchemaVersionError as exc:
-        source.problem = f"written by a newer version of this program ({exc})"
-    except EncryptedRegisterError:
-        source.problem = "encrypted: give its passphrase (REGISTER_PASSPHRASE)"
-    except PassphraseError as exc:
-        source.problem = str(exc)
-    except NotARegisterError as exc:
-        source.problem = str(exc)
-    except (sqlite3.DatabaseError, KeyError) as exc:
-        source.problem = f"the file is damaged ({exc})"
-    return source
-
-
 def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
                passphrase: str | None = None) -> MergePlan:
     """Inspect every input (read-only) and say what a merge would do.
@@ -250,27 +115,6 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
         if source.path.resolve() == out.resolve():
             source.problem = "this is the output file"
     return MergePlan(out=out, sources=sources, passphrase=passphrase)
-
-
-PROCESSES_FROM = 40  # inputs from which checking them is spread over worker processes
-
-
-def _inspect_all(paths: list[Path], merged: dict[str, str], held: dict[str, Held],
-                 passphrase: str | None) -> list[Source]:
-    """Inspect and check every input. Checking hashes every record (CPU work holding the GIL):
-    many inputs are checked in worker processes, a few in threads."""
-    if len(paths) < PROCESSES_FROM or (os.cpu_count() or 1) < 2:
-        with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-            return list(pool.map(lambda p: _inspect(p, merged, held, passphrase), paths))
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    context = multiprocessing.get_context(
-        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
-    workers = min(os.cpu_count() or 1, 8)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_inspect, paths, [merged] * len(paths), [held] * len(paths),
-                             [passphrase] * len(paths), chunksize=8))
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -514,15 +358,9 @@ def relink(conn: sqlite3.Connection, threshold: float | None = None) -> tuple[in
     """
     from . import linkage
 
-    cur = conn.execute("""
-        SELECT p.id, p.source_register, i.name, i.national_id, i.phone, p.sex, p.birth_year,
-               p.birth_date, substr(p.home_village, 1, 6), substr(p.home_village, 1, 2)
-        FROM persons p LEFT JOIN person_identity i ON i.person_id = p.id""")
-    names = ("record_id", "source", "name", "national_id", "phone", "sex", "birth_year",
-             "birth_date", "commune_code", "province_code")
-    records = [dict(zip(names, row, strict=True)) for row in cur]
     result = linkage.link_records(
-        records, threshold=linkage.DEFAULT_THRESHOLD if threshold is None else threshold)
+        _linkage_input(conn),
+        threshold=linkage.DEFAULT_THRESHOLD if threshold is None else threshold)
     probability: dict[str, float] = {}
     for left, right, p in result.pairs:
         probability[left] = max(probability.get(left, 0.0), p)
@@ -549,6 +387,28 @@ def relink(conn: sqlite3.Connection, threshold: float | None = None) -> tuple[in
     linked = len(probability)
     repeated = conn.execute("SELECT count(*) FROM duplicate_journeys").fetchone()[0]
     return linked, repeated
+
+
+def _linkage_input(conn: sqlite3.Connection) -> Any:
+    """The persons to link, read straight from SQLite into Arrow-backed columns (no Python
+    object per value for the linkage to convert again)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    names = ("record_id", "source", "name", "national_id", "phone", "sex", "birth_year",
+             "birth_date", "commune_code", "province_code")
+    rows = conn.execute("""
+        SELECT p.id, p.source_register, i.name, i.national_id, i.phone, p.sex, p.birth_year,
+               p.birth_date, substr(p.home_village, 1, 6), substr(p.home_village, 1, 2)
+        FROM persons p LEFT JOIN person_identity i ON i.person_id = p.id""").fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    del rows
+    try:
+        arrays = [pa.array(col, type=pa.int64() if name == "birth_year" else pa.string())
+                  for name, col in zip(names, columns, strict=True)]
+    except (pa.ArrowException, TypeError):  # a value of another type: let the linkage convert
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    return pa.table(arrays, names=list(names)).to_pandas(types_mapper=pd.ArrowDtype)
 
 
 def merge(inputs: Sequence[str | Path], out: str | Path, **kwargs: object) -> MergeReport:

@@ -10,6 +10,7 @@ each kind writes, and their columns, come from the data model (:mod:`register.mo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -86,6 +87,7 @@ class _Batch:
         self.warnings.append((table, record_id, code, detail))
 
 
+@functools.cache
 def _stored_fields(table: str) -> tuple[str, ...]:
     return tuple(f.name for f in MODEL.table(table).fields)
 
@@ -222,7 +224,11 @@ def _content_key(kind: str, rec: Mapping[str, Any]) -> str:
 def id_for_key(reg: Register, kind: str, key: str, *, person: bool = False) -> str:
     """The id a record imported under ``key`` gets (its person's id, for a departure's person):
     the same register, kind and key always give the same id."""
-    seed = f"{reg.register_id}#{kind}#{key}" + ("#person" if person else "")
+    return _key_id(reg.register_id, kind, key, person=person)
+
+
+def _key_id(register_id: str, kind: str, key: str, *, person: bool = False) -> str:
+    seed = f"{register_id}#{kind}#{key}" + ("#person" if person else "")
     return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
 
 
@@ -281,7 +287,8 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
           keys: Sequence[str] | str | None) -> tuple[WriteReport, _Batch]:
     report = WriteReport(kind=kind.name, dry_run=dry_run)
     batch = _Batch(reg)
-    stamp = {"source_register": reg.register_id, "recorded_at": now()}
+    register_id = reg.register_id
+    stamp = {"source_register": register_id, "recorded_at": now()}
     first_with_key: dict[str, int] = {}
     for index, raw in enumerate(rows):
         number = numbers[index] if numbers is not None else first_row + index
@@ -294,9 +301,9 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
                                         details={"first": first_with_key[key]}))
             first_with_key.setdefault(key, number)
             if not rec.get(kind.id_field):
-                rec[kind.id_field] = id_for_key(reg, kind.name, key)
+                rec[kind.id_field] = _key_id(register_id, kind.name, key)
             if kind.name == "departures" and not rec.get("person_id"):
-                rec["person_id"] = id_for_key(reg, kind.name, key, person=True)
+                rec["person_id"] = _key_id(register_id, kind.name, key, person=True)
         if not _plan_record(batch, kind, rec, problems, report, stamp) and not problems:
             report.already_present += 1
         report.problems.extend(p.at_row(number) for p in problems)
