@@ -53,19 +53,28 @@ def _fresh(out: Path) -> tuple[sqlite3.Connection, list[str]]:
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> str:
-    return ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
+    """The columns to copy (not a warning's own row number: each file numbers from 1)."""
+    return ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})")
+                     if not (table == "warnings" and r[1] == "id"))
+
+
+def _select(cols: str, table: str) -> str:
+    """What to select from a file: its own chain (0) gets the file's number, as in the merge."""
+    if table in ("audit_entry", "audit_row"):
+        return cols.replace("chain", ":number", 1)
+    return cols
 
 
 def bare_direct(files: list[Path], out: Path) -> float:
     conn, indexes = _fresh(out)
     start = time.perf_counter()
-    for path in files:
+    for number, path in enumerate(files, start=1):
         conn.execute("ATTACH DATABASE ? AS src", (f"file:{path}?mode=ro",))
         conn.execute("BEGIN")
         for table in COPIED:
             cols = _columns(conn, table)
-            conn.execute(f"INSERT OR IGNORE INTO main.{table} ({cols}) SELECT {cols} "
-                         f"FROM src.{table}")
+            conn.execute(f"INSERT OR IGNORE INTO main.{table} ({cols}) SELECT "
+                         f"{_select(cols, table)} FROM src.{table}", {"number": number})
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE src")
     for sql in indexes:
@@ -82,13 +91,14 @@ def bare_sorted(files: list[Path], out: Path) -> float:
     keyed["audit_salt"] = "tab, id"
     for table in keyed:
         conn.execute(f"CREATE TABLE stage_{table} AS SELECT * FROM main.{table} WHERE 0")
-    for path in files:
+    for number, path in enumerate(files, start=1):
         conn.execute("ATTACH DATABASE ? AS src", (f"file:{path}?mode=ro",))
         conn.execute("BEGIN")
         for table in COPIED:
             cols = _columns(conn, table)
             target = f"stage_{table}" if table in keyed else table
-            conn.execute(f"INSERT INTO main.{target} ({cols}) SELECT {cols} FROM src.{table}")
+            conn.execute(f"INSERT INTO main.{target} ({cols}) SELECT {_select(cols, table)} "
+                         f"FROM src.{table}", {"number": number})
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE src")
     conn.execute("BEGIN")

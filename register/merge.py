@@ -260,7 +260,9 @@ def apply_merge(
     # The merge is built in a private copy and renamed over the output when complete and
     # checked: a power cut or an error leaves the output as it was.
     work = plan.out.with_name(plan.out.name + ".merging")
+    stage = plan.out.with_name(plan.out.name + ".merging-stage")
     work.unlink(missing_ok=True)
+    stage.unlink(missing_ok=True)
     if any(s.encrypted for s in plan.to_merge) and plan.passphrase is None:
         raise RegisterError("encrypted inputs need the passphrase")
     if plan.out.exists():
@@ -286,6 +288,7 @@ def apply_merge(
         sources = sorted(plan.to_merge, key=lambda s: s.register_id)
         bulk = not plan.out.exists() and bool(sources)
         if bulk:  # a new output: stage every file, then build each table in key order
+            merge_bulk.attach_stage(conn, stage, plan.passphrase, MERGE_CACHE_MB)
             conn.execute("BEGIN IMMEDIATE")
             indexes = merge_bulk.prepare(conn)
             conn.execute("COMMIT")
@@ -299,6 +302,8 @@ def apply_merge(
             fresh = [set(), *(set(s.chains) for s in sources)]
             with reg.write():
                 merge_bulk.build(conn, indexes, fresh)
+            conn.execute("DETACH DATABASE stage")
+            stage.unlink(missing_ok=True)
         report.copy_seconds = time.perf_counter() - start
         report.added = {t: n - before[t] for t, n in _counts(conn).items()}
         with reg.write():
@@ -320,6 +325,7 @@ def apply_merge(
     except BaseException:
         reg.close()
         work.unlink(missing_ok=True)
+        stage.unlink(missing_ok=True)
         raise
     reg.close()
     fsync_file(work)

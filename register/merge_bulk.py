@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from . import audit
@@ -31,6 +32,22 @@ def _owner_sql(table: str) -> str:
     return "s.source_register"
 
 
+def attach_stage(conn: sqlite3.Connection, path: Path, passphrase: str | None,
+                 cache_mb: int) -> None:
+    """The staging tables live in a file of their own (deleted after the build), so the output
+    keeps no free pages; it is encrypted like the output (it holds identities while it lasts)."""
+    from .platform import sqlite_uri
+
+    uri = sqlite_uri(path.resolve())
+    if passphrase is None:
+        conn.execute("ATTACH DATABASE ? AS stage", (uri,))
+    else:
+        conn.execute("ATTACH DATABASE ? AS stage KEY ?", (str(path), passphrase))
+    conn.execute("PRAGMA stage.journal_mode = OFF")
+    conn.execute("PRAGMA stage.synchronous = OFF")
+    conn.execute(f"PRAGMA stage.cache_size = -{cache_mb * 512}")
+
+
 def prepare(conn: sqlite3.Connection) -> list[str]:
     """Staging tables, and the secondary indexes dropped (returned, to be made again)."""
     tables = (*RECORD_TABLES, *BOOKKEEPING)
@@ -43,10 +60,10 @@ def prepare(conn: sqlite3.Connection) -> list[str]:
             f"tbl_name IN ({marks})", tables).fetchall():
         conn.execute(f"DROP INDEX main.{name}")
     for table in RECORD_TABLES:
-        conn.execute(f"CREATE TABLE main.stage_{table} AS SELECT 0 AS src_no, '' AS owner, * "
+        conn.execute(f"CREATE TABLE stage.stage_{table} AS SELECT 0 AS src_no, '' AS owner, * "
                      f"FROM main.{table} WHERE 0")
-    conn.execute("CREATE TABLE main.stage_salt AS SELECT * FROM main.audit_salt WHERE 0")
-    conn.execute("CREATE TABLE main.stage_warnings AS SELECT table_name, record_id, code, "
+    conn.execute("CREATE TABLE stage.stage_salt AS SELECT * FROM main.audit_salt WHERE 0")
+    conn.execute("CREATE TABLE stage.stage_warnings AS SELECT table_name, record_id, code, "
                  "detail, created_at FROM main.warnings WHERE 0")
     return indexes
 
@@ -55,10 +72,10 @@ def stage(conn: sqlite3.Connection, number: int) -> None:
     """Append the rows of the attached file ``src`` (the ``number``-th file) to the stage."""
     for table in RECORD_TABLES:
         cols = ", ".join(f"s.{c}" for c in _columns(conn, table))
-        conn.execute(f"INSERT INTO main.stage_{table} SELECT ?, {_owner_sql(table)}, {cols} "
+        conn.execute(f"INSERT INTO stage.stage_{table} SELECT ?, {_owner_sql(table)}, {cols} "
                      f"FROM src.{table} s", (number,))
-    conn.execute("INSERT INTO main.stage_salt SELECT tab, id, salt FROM src.audit_salt")
-    conn.execute("INSERT INTO main.stage_warnings SELECT table_name, record_id, code, detail, "
+    conn.execute("INSERT INTO stage.stage_salt SELECT tab, id, salt FROM src.audit_salt")
+    conn.execute("INSERT INTO stage.stage_warnings SELECT table_name, record_id, code, detail, "
                  "created_at FROM src.warnings")
 
 
@@ -83,21 +100,21 @@ def build(conn: sqlite3.Connection, indexes: list[str], fresh: Sequence[set[str]
         key = MODEL.key_of(table)
         cols = _columns(conn, table)
         names = ", ".join(cols)
-        conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM main.stage_{table} "
+        conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM stage.stage_{table} "
                      f"ORDER BY {key}, src_no ON CONFLICT({key}) DO NOTHING")
-        staged = conn.execute(f"SELECT count(*) FROM main.stage_{table}").fetchone()[0]
+        staged = conn.execute(f"SELECT count(*) FROM stage.stage_{table}").fetchone()[0]
         built = conn.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
         if staged != built:
             dropped = _resolve(conn, table, key, cols, fresh)
             if built != staged - dropped:  # never lose a record
                 raise RegisterError(f"{staged - dropped - built} {table} records did not reach "
                                     f"the output; nothing was written")
-        conn.execute(f"DROP TABLE main.stage_{table}")
+        conn.execute(f"DROP TABLE stage.stage_{table}")
         if progress:
             progress(table)
     conn.execute("INSERT OR IGNORE INTO main.audit_salt SELECT tab, id, salt FROM "
-                 "main.stage_salt ORDER BY tab, id")
-    conn.execute("DROP TABLE main.stage_salt")
+                 "stage.stage_salt ORDER BY tab, id")
+    conn.execute("DROP TABLE stage.stage_salt")
     for (detail,) in conn.execute("SELECT detail FROM main.audit_entry WHERE chain > 0 AND "
                                   "action = 'erase'").fetchall():
         import json
@@ -106,10 +123,10 @@ def build(conn: sqlite3.Connection, indexes: list[str], fresh: Sequence[set[str]
             conn.execute("DELETE FROM main.audit_salt WHERE tab = ? AND id = ?",
                          (audit.TABLE_CODES[table], record_id))
     conn.execute("INSERT INTO main.warnings (table_name, record_id, code, detail, created_at) "
-                 "SELECT table_name, record_id, code, detail, created_at FROM main.stage_warnings "
-                 "WHERE rowid IN (SELECT min(rowid) FROM main.stage_warnings "
+                 "SELECT table_name, record_id, code, detail, created_at FROM stage.stage_warnings "
+                 "WHERE rowid IN (SELECT min(rowid) FROM stage.stage_warnings "
                  "GROUP BY record_id, code) ORDER BY rowid")
-    conn.execute("DROP TABLE main.stage_warnings")
+    conn.execute("DROP TABLE stage.stage_warnings")
     for sql in indexes:
         conn.execute(sql)
 
@@ -117,10 +134,10 @@ def build(conn: sqlite3.Connection, indexes: list[str], fresh: Sequence[set[str]
 def _resolve(conn: sqlite3.Connection, table: str, key: str, cols: list[str],
              fresh: Sequence[set[str]]) -> int:
     """Ids staged by several files: keep the version the upsert would; return rows dropped."""
-    conn.execute(f"CREATE TEMP TABLE merge_dups AS SELECT {key} AS id FROM main.stage_{table} "
+    conn.execute(f"CREATE TEMP TABLE merge_dups AS SELECT {key} AS id FROM stage.stage_{table} "
                  f"GROUP BY {key} HAVING count(*) > 1")
     names = ", ".join(cols)
-    rows = conn.execute(f"SELECT src_no, owner, {names} FROM main.stage_{table} WHERE {key} IN "
+    rows = conn.execute(f"SELECT src_no, owner, {names} FROM stage.stage_{table} WHERE {key} IN "
                         f"(SELECT id FROM temp.merge_dups) ORDER BY {key}, src_no").fetchall()
     conn.execute("DROP TABLE temp.merge_dups")
     at = cols.index(key) + 2
