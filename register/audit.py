@@ -28,12 +28,13 @@ A merged register holds the chains of the registers merged into it (``chain`` > 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,11 +82,34 @@ def row_hash(row: Mapping[str, Any], salt: bytes | None = None) -> bytes:
     return hashlib.blake2b(row_bytes(row), digest_size=16, key=salt or b"").digest()
 
 
+@functools.lru_cache(maxsize=64)
+def row_hasher(names: tuple[str, ...]) -> Callable[[Sequence[Any], bytes | None], bytes]:
+    """:func:`row_hash` for rows given as value tuples in the order of ``names`` (the same
+    digest, without building a dict per row: for checking and writing many rows)."""
+    order = tuple((i, f"{names[i]}\x1e") for i in sorted(range(len(names)),
+                                                         key=names.__getitem__))
+    blake2b = hashlib.blake2b
+
+    def digest(values: Sequence[Any], salt: bytes | None = None) -> bytes:
+        parts = []
+        for i, prefix in order:
+            value = values[i]
+            if value is None:
+                continue
+            text = value if type(value) is str else _text(value)
+            parts.append(f"{prefix}{len(text)}\x1e{text}")
+        return blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16,
+                       key=salt or b"").digest()
+
+    return digest
+
+
 def id_key(record_id: str) -> bytes:
     """A record id as stored in ``audit_row``: the 16 bytes of a canonical UUID, else its text."""
-    if len(record_id) == 36 and record_id == record_id.lower():
+    if (len(record_id) == 36 and record_id[8] == record_id[13] == record_id[18] ==
+            record_id[23] == "-" and record_id == record_id.lower()):
         try:
-            return uuid.UUID(record_id).bytes
+            return bytes.fromhex(record_id.replace("-", ""))
         except ValueError:
             pass
     return record_id.encode("utf-8", "surrogatepass")
@@ -195,7 +219,7 @@ def log(conn: sqlite3.Connection, action: str, written: Iterable[Written], *, ac
         secret = IDENTIFYING.get(table, frozenset())
         for w in group:
             salt = salt_of.get(w.record_id)
-            digest = row_hash(w.row, salt)
+            digest = row_hasher(tuple(w.row))(tuple(w.row.values()), salt)
             key = id_key(w.record_id)
             rows.append((LOCAL, seq, tab, key, digest))
             items.append(row_item(tab, key, digest))

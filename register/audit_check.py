@@ -124,6 +124,25 @@ def _logged(conn: sqlite3.Connection, tab: int,
         yield key, group
 
 
+def canonical_sql(conn: sqlite3.Connection, table: str, alias: str = "r") -> str:
+    """An SQL expression giving :func:`register.audit.row_bytes` of a row (as text): its
+    non-NULL columns by name, each as ``name RS length RS text``, joined by US; a whole REAL
+    as an integer (as Python's repr of a float gives the shortest text, SQLite's 15 digits: the
+    same for the register's values, and any row where they differ is hashed again)."""
+    parts = []
+    columns = conn.execute(f"PRAGMA table_info({table})").fetchall()
+    for _, name, declared, *_ in sorted(columns, key=lambda c: c[1]):
+        col = f"{alias}.{name}"
+        if declared.upper() == "REAL":
+            text = (f"(CASE WHEN {col} = CAST({col} AS INTEGER) THEN "
+                    f"CAST(CAST({col} AS INTEGER) AS TEXT) ELSE CAST({col} AS TEXT) END)")
+        else:
+            text = f"CAST({col} AS TEXT)"
+        parts.append(f"coalesce(char(31) || '{name}' || char(30) || length({text}) || char(30) "
+                     f"|| {text}, '')")
+    return f"substr({' || '.join(parts)}, 2)"
+
+
 def verify_records(conn: sqlite3.Connection, own_id: str) -> list[Finding]:
     """Every record matches the last row hash logged for it; nothing logged is missing."""
     chain_of = {rid: c for c, (rid, _) in _chains(conn).items()}
@@ -136,12 +155,16 @@ def verify_records(conn: sqlite3.Connection, own_id: str) -> list[Finding]:
                  if spec.owner else "r.source_register")
         salt = (f"(SELECT s.salt FROM audit_salt s WHERE s.tab = {tab} AND s.id = r.{key})"
                 if table in audit.SALTED else "NULL")
-        cur = conn.execute(f"SELECT r.*, {owner}, {salt} FROM {table} r ORDER BY r.{key}")
-        names = [d[0] for d in cur.description][:-2]
-        at = names.index(key)
+        names = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        digest_of = audit.row_hasher(tuple(names))
+        # SQLite writes each row's canonical text (fast); a row whose hash then differs is
+        # hashed again by the definition (audit.row_hash) before it is reported.
+        cur = conn.execute(f"SELECT r.{key}, {canonical_sql(conn, table)}, {owner}, {salt} "
+                           f"FROM {table} r ORDER BY r.{key}")
+        at = 0
         odd: dict[bytes, list[tuple[int, bytes]]] = {}
-        logged = _logged(conn, tab, odd)
-        pending = next(logged, None)
+        stream = _logged(conn, tab, odd)
+        pending = next(stream, None)
         for values in cur:
             record_id = values[at]
             rkey = audit.id_key(record_id)
@@ -150,22 +173,29 @@ def verify_records(conn: sqlite3.Connection, own_id: str) -> list[Finding]:
             else:
                 while pending is not None and pending[0] < rkey:
                     findings.append(Finding("removed_outside", table, audit.id_text(pending[0])))
-                    pending = next(logged, None)
+                    pending = next(stream, None)
                 group = None
                 if pending is not None and pending[0] == rkey:
                     group = pending[1]
-                    pending = next(logged, None)
-            relevant = {audit.LOCAL, chain_of.get(values[-2], audit.LOCAL)}
-            last = [d for c, d in (group or []) if c in relevant]
-            if not last:
+                    pending = next(stream, None)
+            owner = chain_of.get(values[-2], audit.LOCAL)
+            logged = None
+            for chain, digest in reversed(group or ()):
+                if chain == audit.LOCAL or chain == owner:
+                    logged = digest
+                    break
+            if logged is None:
                 findings.append(Finding("added_outside", table, record_id))
                 continue
-            row = dict(zip(names, values[:-2], strict=True))
-            if audit.row_hash(row, values[-1]) != last[-1]:
+            text = values[1].encode("utf-8", "surrogatepass")
+            if hashlib.blake2b(text, digest_size=16, key=values[-1] or b"").digest() == logged:
+                continue
+            row = conn.execute(f"SELECT * FROM {table} WHERE {key} = ?", (record_id,)).fetchone()
+            if digest_of(row, values[-1]) != logged:
                 findings.append(Finding("edited_outside", table, record_id))
         while pending is not None:
             findings.append(Finding("removed_outside", table, audit.id_text(pending[0])))
-            pending = next(logged, None)
+            pending = next(stream, None)
         findings += [Finding("removed_outside", table, audit.id_text(k)) for k in odd]
     return findings
 

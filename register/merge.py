@@ -23,6 +23,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,7 @@ class MergeReport:
 
 
 def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
-               passphrase: str | None = None) -> MergePlan:
+               passphrase: str | None = None, processes: int = 0) -> MergePlan:
     """Inspect every input (read-only) and say what a merge would do.
 
     ``passphrase`` opens encrypted inputs (and an encrypted output); with it, the output is
@@ -103,7 +104,7 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
             if target.level not in MERGED_LEVELS:
                 raise RegisterError(f"{out} is a commune register; merge into a new file instead")
             merged, held = _holdings(target.conn)
-    sources = _inspect_all([Path(p) for p in inputs], merged, held, passphrase)
+    sources = _inspect_all([Path(p) for p in inputs], merged, held, passphrase, processes)
     seen: dict[str, Path] = {}
     for source in sources:
         if source.problem or not source.register_id:
@@ -273,6 +274,7 @@ def apply_merge(
                         passphrase=plan.passphrase).close()
     reg = open_register(work, actor=actor, passphrase=plan.passphrase)
     conn = reg.conn
+    linking: Linking | None = None
     try:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
@@ -298,20 +300,26 @@ def apply_merge(
             report.files_merged += 1
             if progress:
                 progress(number, len(sources), source)
+        linking = Linking(conn, threshold) if link and report.files_merged else None
         if bulk:
             fresh = [set(), *(set(s.chains) for s in sources)]
             with reg.write():
-                merge_bulk.build(conn, indexes, fresh)
+                # Linkage (DuckDB, its own thread) starts once the persons are in, while the
+                # other tables and the indexes are built.
+                merge_bulk.build(conn, indexes, fresh,
+                                 lambda table: linking and table == "person_identity"
+                                 and linking.start())
             conn.execute("DETACH DATABASE stage")
             stage.unlink(missing_ok=True)
         report.copy_seconds = time.perf_counter() - start
         report.added = {t: n - before[t] for t, n in _counts(conn).items()}
         with reg.write():
-            if link and report.files_merged:
-                link_start = time.perf_counter()
-                report.linked_persons, report.duplicate_journeys = relink(conn, threshold)
-                report.link_seconds = time.perf_counter() - link_start
+            if linking is not None:
+                linking.start()  # unless started during the build
             broken = conn.execute("PRAGMA foreign_key_check").fetchmany(5)
+            if linking is not None:
+                report.linked_persons, report.duplicate_journeys = linking.write()
+                report.link_seconds = linking.seconds
             if broken:
                 raise RegisterError(f"the merged records do not hold together ({broken}); "
                                     "nothing was written")
@@ -323,6 +331,8 @@ def apply_merge(
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
     except BaseException:
+        if linking is not None:
+            linking.abandon()
         reg.close()
         work.unlink(missing_ok=True)
         stage.unlink(missing_ok=True)
@@ -362,11 +372,53 @@ def relink(conn: sqlite3.Connection, threshold: float | None = None) -> tuple[in
 
     Returns (persons linked to someone else, repeated journeys).
     """
+    return _write_links(conn, _link(_linkage_input(conn), threshold))
+
+
+class Linking:
+    """Record linkage run beside the rest of a merge: the persons are read on the merge's
+    connection, DuckDB links them in a thread of its own (it releases the GIL), and the links
+    are written when the merge asks for them."""
+
+    def __init__(self, conn: sqlite3.Connection, threshold: float | None) -> None:
+        self.conn, self.threshold = conn, threshold
+        self.future: Future[Any] | None = None
+        self.pool: ThreadPoolExecutor | None = None
+        self.seconds = 0.0
+
+    def start(self) -> None:
+        if self.future is not None:
+            return
+        begin = time.perf_counter()
+        frame = _linkage_input(self.conn)
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkage")
+
+        def run() -> Any:
+            result = _link(frame, self.threshold)
+            self.seconds = time.perf_counter() - begin
+            return result
+
+        self.future = self.pool.submit(run)
+
+    def write(self) -> tuple[int, int]:
+        assert self.future is not None and self.pool is not None
+        result = self.future.result()
+        self.pool.shutdown()
+        return _write_links(self.conn, result)
+
+    def abandon(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _link(records: Any, threshold: float | None) -> Any:
     from . import linkage
 
-    result = linkage.link_records(
-        _linkage_input(conn),
-        threshold=linkage.DEFAULT_THRESHOLD if threshold is None else threshold)
+    return linkage.link_records(
+        records, threshold=linkage.DEFAULT_THRESHOLD if threshold is None else threshold)
+
+
+def _write_links(conn: sqlite3.Connection, result: Any) -> tuple[int, int]:
     probability: dict[str, float] = {}
     for left, right, p in result.pairs:
         probability[left] = max(probability.get(left, 0.0), p)

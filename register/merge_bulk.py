@@ -94,8 +94,9 @@ def _winner(rows: Sequence[tuple[Any, ...]], fresh: Sequence[set[str]]) -> tuple
 
 
 def build(conn: sqlite3.Connection, indexes: list[str], fresh: Sequence[set[str]],
-          progress: Callable[[str], None] | None = None) -> None:
-    """Build every table from the stage in key order; check nothing was lost; index."""
+          built_hook: Callable[[str], object] | None = None) -> None:
+    """Build every table from the stage in key order (``built_hook(table)`` after each);
+    check nothing was lost; index."""
     for table in RECORD_TABLES:
         key = MODEL.key_of(table)
         cols = _columns(conn, table)
@@ -110,8 +111,8 @@ def build(conn: sqlite3.Connection, indexes: list[str], fresh: Sequence[set[str]
                 raise RegisterError(f"{staged - dropped - built} {table} records did not reach "
                                     f"the output; nothing was written")
         conn.execute(f"DROP TABLE stage.stage_{table}")
-        if progress:
-            progress(table)
+        if built_hook:
+            built_hook(table)
     conn.execute("INSERT OR IGNORE INTO main.audit_salt SELECT tab, id, salt FROM "
                  "stage.stage_salt ORDER BY tab, id")
     conn.execute("DROP TABLE stage.stage_salt")

@@ -152,14 +152,15 @@ def _inspect(path: Path, merged: dict[str, str], held: dict[str, Held],
     return source
 
 
-PROCESSES_FROM = 40  # inputs from which checking them is spread over worker processes
+PROCESSES_FROM = 40  # inputs from which checking them is worth worker processes
 
 
 def _inspect_all(paths: list[Path], merged: dict[str, str], held: dict[str, Held],
-                 passphrase: str | None) -> list[Source]:
+                 passphrase: str | None, processes: int = 0) -> list[Source]:
     """Inspect and check every input. Checking hashes every record (CPU work holding the GIL):
-    many inputs are checked in worker processes, a few in threads."""
-    if len(paths) < PROCESSES_FROM or (os.cpu_count() or 1) < 2:
+    with ``processes`` (a program's entry point, whose main module is import-safe: worker
+    processes import it again) many inputs are checked in that many worker processes."""
+    if processes < 2 or len(paths) < PROCESSES_FROM:
         with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
             return list(pool.map(lambda p: _inspect(p, merged, held, passphrase), paths))
     import multiprocessing
@@ -167,7 +168,6 @@ def _inspect_all(paths: list[Path], merged: dict[str, str], held: dict[str, Held
 
     context = multiprocessing.get_context(
         "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
-    workers = min(os.cpu_count() or 1, 8)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         return list(pool.map(_inspect, paths, [merged] * len(paths), [held] * len(paths),
                              [passphrase] * len(paths), chunksize=8))

@@ -40,7 +40,9 @@ def merge(
         require("link")  # finding the same person in two communes: Splink and DuckDB
     encrypted = any(p.is_file() and is_encrypted(p) for p in [*inputs, out])
     passphrase = ask_passphrase(no_input) if encrypted or encrypt else None
-    plan = plan_merge(inputs, out, passphrase=passphrase)
+    import os
+
+    plan = plan_merge(inputs, out, passphrase=passphrase, processes=os.cpu_count() or 1)
     if dry_run:
         echo(plan.summary())
         raise typer.Exit(1 if plan.bad else 0)

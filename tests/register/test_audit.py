@@ -202,3 +202,35 @@ def test_a_copy_checks_against_the_code_of_its_original(reg_path, tmp_path):
     copy = tmp_path / "copy.db"
     shutil.copy(reg_path, copy)
     assert _check(copy, code).ok
+
+
+def test_the_row_hasher_of_many_rows_gives_the_row_hash():
+    """Checking and writing hash value tuples (row_hasher); the definition is row_hash."""
+    names = ("id", "fee_usd", "name", "has_visa", "birth_year", "note")
+    rows = [("a", 500.0, "ស ុខ", True, 1990, None), ("b", 12.5, "x\x1fy", 0, None, ""),
+            ("c", None, None, None, None, None)]
+    for values in rows:
+        for salt in (None, b"0123456789abcdef"):
+            assert (audit.row_hasher(names)(values, salt)
+                    == audit.row_hash(dict(zip(names, values, strict=True)), salt))
+    # a value's type as SQLite stores it does not change the hash; its text does
+    assert audit.row_hash({"fee": 500}) == audit.row_hash({"fee": 500.0})
+    assert audit.row_hash({"fee": 500}) != audit.row_hash({"fee": 501})
+    assert audit.row_hash({"a": "1", "b": None}) == audit.row_hash({"a": "1"})
+    assert audit.row_hash({"a": "x\x1eb"}) != audit.row_hash({"a": "x", "b": ""})
+
+
+def test_sqlite_writes_the_same_canonical_text_as_python(reg_path):
+    """check hashes the canonical text SQLite makes; it must be the definition's (row_bytes)."""
+    from register.audit_check import canonical_sql
+
+    with register.open_register(reg_path) as reg:
+        register.add_records(reg, "departures", [
+            departure(), departure(name="ស៊ីម ណារី", fee_usd="12.5", debt_usd=0, n_brokers=3),
+            departure(name="X", fee_usd=99999.99, national_id=None, phone=None)], today=TODAY)
+        for table in ("persons", "person_identity", "journeys"):
+            cur = reg.conn.execute(f"SELECT {canonical_sql(reg.conn, table)}, r.* FROM {table} r")
+            names = [d[0] for d in cur.description][1:]
+            for text, *values in cur:
+                row = dict(zip(names, values, strict=True))
+                assert text.encode("utf-8") == audit.row_bytes(row), (table, row)
