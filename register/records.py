@@ -92,19 +92,32 @@ def _stored_fields(table: str) -> tuple[str, ...]:
     return tuple(f.name for f in MODEL.table(table).fields)
 
 
+@functools.cache
+def _layout(tables: tuple[str, ...]) -> tuple[tuple[str, str, tuple[str, ...],
+                                                    tuple[tuple[str, Any], ...], bool], ...]:
+    """For each table a kind writes, in the model's order: its key, fields, defaults, and
+    whether it carries provenance (looked up once per kind, not per row)."""
+    out = []
+    for name in MODEL.table_names:
+        if name in tables:
+            table = MODEL.table(name)
+            defaults = tuple((f.name, f.default) for f in table.fields if f.default is not None)
+            out.append((name, table.key, _stored_fields(name), defaults, table.provenance))
+    return tuple(out)
+
+
 def _rows_of(kind: Kind, rec: Mapping[str, Any], ids: Mapping[str, str],
              stamp: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The table rows a record of ``kind`` writes (ids already decided)."""
     out = []
-    for name in MODEL.table_names:
-        if name not in kind.tables:
-            continue
-        table = MODEL.table(name)
-        row = {table.key: ids[name], **{f: rec.get(f) for f in _stored_fields(name)}}
-        for spec in table.fields:
-            if row[spec.name] is None and spec.default is not None:
-                row[spec.name] = spec.default
-        if table.provenance:
+    for name, key, fields, defaults, provenance in _layout(kind.tables):
+        row = {key: ids[name]}
+        for f in fields:
+            row[f] = rec.get(f)
+        for f, default in defaults:
+            if row[f] is None:
+                row[f] = default
+        if provenance:
             row.update(stamp)
         out.append((name, row))
     return out
@@ -138,7 +151,7 @@ def _plan_record(batch: _Batch, kind: Kind, rec: dict[str, Any], problems: list[
             problems.extend(_person_conflicts(batch, person, rec))
     # Links: each id field pointing at another record is resolved (an id, its first 6+
     # characters, an agency's licence number or name) and must exist.
-    for spec in fields_of(kind.name):
+    for spec in _link_fields(kind.name):
         value = rec.get(spec.name)
         if not spec.refers or not value or spec.name in ("person_id", kind.id_field) and \
                 kind.name == "departures":
@@ -196,6 +209,12 @@ def _plan_record(batch: _Batch, kind: Kind, rec: dict[str, Any], problems: list[
     if kind.name == "departures":
         report.persons.append(rec["person_id"])
     return True
+
+
+@functools.cache
+def _link_fields(kind: str) -> tuple[Any, ...]:
+    """The fields of a kind that point at another record (resolved by register.links)."""
+    return tuple(spec for spec in fields_of(kind) if spec.refers)
 
 
 def _person_conflicts(batch: _Batch, person: Mapping[str, Any],
