@@ -234,3 +234,18 @@ def test_sqlite_writes_the_same_canonical_text_as_python(reg_path):
             for text, *values in cur:
                 row = dict(zip(names, values, strict=True))
                 assert text.encode("utf-8") == audit.row_bytes(row), (table, row)
+
+
+def test_the_monthly_report_prints_the_code(reg_path, tmp_path):
+    pdfium = pytest.importorskip("pypdfium2")
+    from register.report import monthly_report
+    from register.report_pdf import write_report
+
+    code = _add(reg_path, n=2)
+    with register.open_register(reg_path) as reg:
+        report = monthly_report(reg, "2024-03", today=TODAY)
+    assert report.audit_code == code
+    out = tmp_path / "report.pdf"
+    write_report(report, out)
+    text = pdfium.PdfDocument(out)[0].get_textpage().get_text_range()
+    assert code in text
