@@ -337,14 +337,5 @@ def history(conn: sqlite3.Connection, since: int = 0, chain: int = LOCAL) -> lis
     return out
 
 
-from .audit_check import (  # noqa: E402  (re-exported)
-    AnchorCheck,
-    Finding,
-    check_anchor,
-    verify,
-    verify_records,
-)
-
-__all__ = ["ACTIONS", "TABLE_CODES", "AnchorCheck", "Finding", "Head", "Written", "anchor",
-           "anchor_line", "check_anchor", "code_of", "head", "log", "parse_code", "row_hash",
-           "verify", "verify_records"]
+__all__ = ["ACTIONS", "TABLE_CODES", "Head", "Written", "anchor", "anchor_line", "code_of",
+           "head", "log", "parse_code", "row_hash", "row_hasher"]

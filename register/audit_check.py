@@ -19,7 +19,6 @@ from typing import Any
 
 from . import audit
 from .model import MODEL
-from .schema import RECORD_TABLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +147,7 @@ def verify_records(conn: sqlite3.Connection, own_id: str) -> list[Finding]:
     chain_of = {rid: c for c, (rid, _) in _chains(conn).items()}
     chain_of[own_id] = audit.LOCAL
     findings: list[Finding] = []
-    for table in RECORD_TABLES:
+    for table in MODEL.table_names:
         spec = MODEL.table(table)
         tab, key = audit.TABLE_CODES[table], spec.key
         owner = (f"(SELECT p.source_register FROM {spec.owner} p WHERE p.id = r.{key})"

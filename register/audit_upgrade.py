@@ -12,6 +12,7 @@ version-1 head, so a code written down before the upgrade still checks.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import json
@@ -19,11 +20,15 @@ import sqlite3
 from typing import Any
 
 from . import audit
+from .audit_check import verify_records
 from .errors import IntegrityError
 from .model import MODEL
-from .schema import RECORD_TABLES
 
 UPGRADE_ACTOR = "register-upgrade"
+
+
+def _now() -> str:  # as register.db.now (not imported: the schema's migrations run this)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def _v1_hash(prev: str, fields: tuple[Any, ...]) -> str:
@@ -45,7 +50,7 @@ def _v1_problem(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> str | 
             last[(row[4], row[5])] = audit.row_hash(json.loads(row[7]))
     meta = dict(conn.execute("SELECT key, value FROM register_meta"))
     local = meta.get("register_id") if meta.get("level", "commune") != "commune" else None
-    for table in RECORD_TABLES:
+    for table in MODEL.table_names:
         spec = MODEL.table(table)
         if local is None:
             cur = conn.execute(f"SELECT * FROM {table}")
@@ -63,14 +68,13 @@ def _v1_problem(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> str | 
             if logged != audit.row_hash(record):
                 return t("audit.edited_outside", table=table, record=record[spec.key])
     for table, record_id in last:
-        if table in RECORD_TABLES:
+        if table in MODEL.table_names:
             return t("audit.removed_outside", table=table, record=record_id)
     return None
 
 
 def upgrade_v1(conn: sqlite3.Connection) -> None:
     """Convert the version-1 log (inside the migration's transaction); refuse a tampered one."""
-    from .db import now
     from .i18n import t
 
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit_log'").fetchone():
@@ -79,7 +83,7 @@ def upgrade_v1(conn: sqlite3.Connection) -> None:
     rows = conn.execute("SELECT seq, at, actor, action, table_name, record_id, before, after, "
                         "reason, hash FROM audit_log ORDER BY seq").fetchall()
     has_records = any(conn.execute(f"SELECT 1 FROM {t_} LIMIT 1").fetchone()
-                      for t_ in RECORD_TABLES)
+                      for t_ in MODEL.table_names)
     if rows or has_records:
         problem = _v1_problem(conn, rows)
         if problem:
@@ -95,7 +99,7 @@ def upgrade_v1(conn: sqlite3.Connection) -> None:
                            ).fetchone()
         unlogged = []
         if own is not None:  # records merged in before this version: vouched for from here on
-            unlogged = [f for f in audit.verify_records(conn, own[0]) if f.kind == "added_outside"]
+            unlogged = [f for f in verify_records(conn, own[0]) if f.kind == "added_outside"]
         written = []
         for finding in unlogged:
             key = MODEL.key_of(finding.table_name)
@@ -104,7 +108,7 @@ def upgrade_v1(conn: sqlite3.Connection) -> None:
             names = [d[0] for d in cur.description]
             written.append(audit.Written(finding.table_name, finding.record_id,
                                          dict(zip(names, cur.fetchone(), strict=True))))
-        audit.log(conn, "upgrade", written, actor=UPGRADE_ACTOR, at=now(),
+        audit.log(conn, "upgrade", written, actor=UPGRADE_ACTOR, at=_now(),
                   detail={"v1_entries": len(rows), "v1_head": v1_head, "v1_hashes": digest})
     conn.execute("DROP TABLE audit_log")
 

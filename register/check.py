@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import audit, rules
+from . import audit, audit_check, rules
 from .db import Register, schema_version
 from .i18n import t
 
@@ -14,8 +14,8 @@ class CheckReport:
     schema_version: str
     counts: dict[str, int]
     problems: list[str] = field(default_factory=list)
-    audit_findings: list[audit.Finding] = field(default_factory=list)
-    anchor: audit.AnchorCheck | None = None  # with ``expect``: the history against that code
+    audit_findings: list[audit_check.Finding] = field(default_factory=list)
+    anchor: audit_check.AnchorCheck | None = None  # with ``expect``: the history against that code
     code: str = ""  # the chain head's short code now
 
     @property
@@ -68,8 +68,8 @@ def _check(reg: Register, expect: str | None) -> CheckReport:
     for breach in rules.breaches(conn):
         report.problems.append(t("check.breach", table=t(f"table.{breach.table}"),
                                  record=breach.record_id[:8], problem=str(breach.problem)))
-    report.audit_findings = audit.verify(conn, reg.register_id)
+    report.audit_findings = audit_check.verify(conn, reg.register_id)
     report.code = audit.anchor(conn)
     if expect is not None:
-        report.anchor = audit.check_anchor(conn, expect)
+        report.anchor = audit_check.check_anchor(conn, expect)
     return report

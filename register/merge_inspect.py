@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import audit, schema
+from . import audit, audit_check, schema
 from .db import is_encrypted, open_register, schema_state
 from .errors import (
     EncryptedRegisterError,
@@ -133,7 +133,7 @@ def _inspect(path: Path, merged: dict[str, str], held: dict[str, Held],
             source.problem = _compare(reg.conn, source, merged, held)
             if source.problem:
                 return source
-            findings = audit.verify(reg.conn, source.register_id)
+            findings = audit_check.verify(reg.conn, source.register_id)
             if findings:
                 source.problem = t("merge.fails_check", n=len(findings), first=str(findings[0]))
                 return source
