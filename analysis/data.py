@@ -121,8 +121,9 @@ def is_synthetic(path: str | Path) -> bool:
                     "SELECT 1 FROM register_meta WHERE key = ? AND value != ''",
                     (SYNTHETIC_KEY,)).fetchone():
                 return True
-            return "audit_log" in names and conn.execute(
-                "SELECT 1 FROM audit_log WHERE actor = 'synthetic-generator' LIMIT 1"
+            log = "audit_entry" if "audit_entry" in names else "audit_log"  # v2, or a v1 file
+            return log in names and conn.execute(
+                f"SELECT 1 FROM {log} WHERE actor = 'synthetic-generator' LIMIT 1"
             ).fetchone() is not None
     except sqlite3.DatabaseError:
         return False

@@ -37,13 +37,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _count(path: Path, passphrase: str | None) -> int:
+def _count(path: Path, passphrase: str | None, expect: str | None = None) -> int:
     from .check import check_register
 
     with open_register(path, passphrase=passphrase, upgrade=False) as reg:
-        report = check_register(reg)
+        report = check_register(reg, expect=expect)
         if not report.ok:
-            problems = [*report.problems, *map(str, report.audit_findings)]
+            anchor = [str(report.anchor)] if report.anchor and not report.anchor.ok else []
+            problems = [*anchor, *report.problems, *map(str, report.audit_findings)]
             raise IntegrityError(t("err.backup_check", file=path.name, problem=problems[0]))
         return sum(n for t, n in report.counts.items() if t in ("persons", "journeys", "returns"))
 
@@ -84,8 +85,11 @@ def backup(register: str | Path, out: str | Path, *, passphrase: str | None = No
     return BackupInfo(out, digest, records)
 
 
-def verify_backup(path: str | Path, *, passphrase: str | None = None) -> BackupInfo:
-    """Check a backup against its recorded hash, then its integrity and audit chain."""
+def verify_backup(path: str | Path, *, passphrase: str | None = None,
+                  expect: str | None = None) -> BackupInfo:
+    """Check a backup against its recorded hash, then its integrity and audit chain; with
+    ``expect`` (a code of the audit log written down earlier), that its history holds it: a
+    sidecar is recomputed as easily as the file is changed, a code kept apart is not."""
     path = Path(path)
     sidecar = Path(str(path) + ".sha256")
     if not sidecar.exists():
@@ -96,7 +100,7 @@ def verify_backup(path: str | Path, *, passphrase: str | None = None) -> BackupI
         raise IntegrityError(f"{path.name} has changed since it was made (its SHA-256 differs): "
                              f"do not restore it")
     key = passphrase if is_encrypted(path) else None
-    return BackupInfo(path, actual, _count(path, key))
+    return BackupInfo(path, actual, _count(path, key, expect))
 
 
 def _safety_name(register: Path) -> Path:

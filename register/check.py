@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import audit, rules
+from . import audit, audit_check, rules
 from .db import Register, schema_version
 from .errors import is_database_error, trouble
 from .i18n import t
@@ -15,31 +15,36 @@ class CheckReport:
     schema_version: str
     counts: dict[str, int]
     problems: list[str] = field(default_factory=list)
-    audit_findings: list[audit.Finding] = field(default_factory=list)
+    audit_findings: list[audit_check.Finding] = field(default_factory=list)
+    anchor: audit_check.AnchorCheck | None = None  # with ``expect``: the history against that code
+    code: str = ""  # the chain head's short code now
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.audit_findings
+        return (not self.problems and not self.audit_findings
+                and (self.anchor is None or self.anchor.ok))
 
 
 COUNTED = ("persons", "journeys", "returns", "referrals", "agencies", "brokers", "warnings",
-           "audit_log")
+           "audit_entry")
 
 
-def check_register(reg: Register) -> CheckReport:
+def check_register(reg: Register, expect: str | None = None) -> CheckReport:
     """SQLite integrity, foreign keys, gazetteer codes, the rule book, and the audit log.
 
+    ``expect``: a code of the chain head written down earlier (``audit.anchor``); the register's
+    history must contain it (a shorter or different history is a rollback or a forgery).
     A file too damaged to read is reported as such (restore the last backup), not raised.
     """
     try:
-        return _check(reg)
+        return _check(reg, expect)
     except Exception as exc:  # SQLite's errors, or SQLCipher's (not sqlite3 classes)
         if not is_database_error(exc):
             raise
         return CheckReport(schema_version="?", counts={}, problems=[trouble(exc)])
 
 
-def _check(reg: Register) -> CheckReport:
+def _check(reg: Register, expect: str | None) -> CheckReport:
     from .gazetteer import load_gazetteer
 
     conn = reg.conn
@@ -63,6 +68,8 @@ def _check(reg: Register) -> CheckReport:
     for breach in rules.breaches(conn):
         report.problems.append(t("check.breach", table=t(f"table.{breach.table}"),
                                  record=breach.record_id[:8], problem=str(breach.problem)))
-    local = reg.register_id if reg.level != "commune" else None
-    report.audit_findings = audit.verify(conn, local_register=local)
+    report.audit_findings = audit_check.verify(conn, reg.register_id)
+    report.code = audit.anchor(conn)
+    if expect is not None:
+        report.anchor = audit_check.check_anchor(conn, expect)
     return report

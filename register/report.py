@@ -117,6 +117,7 @@ class MonthlyReport:
     overdue: tuple[Overdue, ...]  # empty in the public version
     overdue_count: int | None
     hidden_cells: int = 0
+    audit_code: str = ""  # the register's audit code when the report was made (register.audit)
 
     def table(self, name: str) -> Table:
         return next(tab for tab in self.tables if tab.name == name)
@@ -315,6 +316,7 @@ def monthly_report(reg: Register, month: str, *, today: dt.date | None = None) -
     This is the internal version, with names; :func:`register.report_public.public_version`
     makes the version to share.
     """
+    from .audit import anchor
     from .gazetteer import load_gazetteer
 
     today = today or dt.date.today()
@@ -334,4 +336,4 @@ def monthly_report(reg: Register, month: str, *, today: dt.date | None = None) -
     overdue = followup(reg, as_of=as_of)
     return MonthlyReport(commune, f"{first:%Y-%m}", params["start"], params["year_start"],
                          params["end"], as_of, False, (summary_table(named), *tables),
-                         tuple(overdue), len(overdue))
+                         tuple(overdue), len(overdue), audit_code=anchor(conn))

@@ -143,6 +143,9 @@ def _front(pdf: Any, report: MonthlyReport, labels: Labels, title: str, month: s
     made = t("report.made", date=long_date(dt.date.today().isoformat()),
              as_of=long_date(report.as_of))
     pdf.multi_cell(0, LINE, made, new_x="LMARGIN", new_y="NEXT")
+    if report.audit_code:
+        pdf.multi_cell(0, LINE, t("audit.report_code", code=report.audit_code),
+                       new_x="LMARGIN", new_y="NEXT")
     note = t("report.public") if report.public else t("report.internal")
     pdf.multi_cell(0, LINE, note, new_x="LMARGIN", new_y="NEXT")
     count = report.overdue_count

@@ -97,10 +97,11 @@ def _changes(reg: Register, kind: str, sub: Submission, stored: dict[str, Any],
 
 def _applied(reg: Register, record_id: str, instance: str) -> bool:
     """Was this edit (its instance ID) already applied to the record? (the audit log says)."""
-    return reg.conn.execute(
-        "SELECT 1 FROM audit_log WHERE record_id IN (?, (SELECT person_id FROM journeys "
-        "WHERE id = ?)) AND instr(reason, ?) > 0 LIMIT 1", (record_id, record_id, instance)
-    ).fetchone() is not None
+    from . import audit
+
+    person = reg.conn.execute("SELECT person_id FROM journeys WHERE id = ?", (record_id,)
+                              ).fetchone()
+    return audit.entries_with_reason(reg.conn, instance, [record_id, *(person or ())])
 
 
 def import_submissions(

@@ -274,8 +274,7 @@ def clean_record(
     Unknown field names are problems too (a misspelt column must not be silently dropped).
     """
     today = today or dt.date.today()
-    specs = fields_of(kind)
-    names = {spec.name for spec in specs}
+    specs, names = _kind_specs(kind)
     problems = [
         Problem(str(name), raw[name], "rule.unknown_field")
         for name in raw.keys() - names
@@ -289,7 +288,7 @@ def clean_record(
             if spec.required:
                 problems.append(Problem(spec.name, None, "rule.required"))
             continue
-        value, problem = clean_value(spec, given, today)
+        value, problem = _clean_repeated(spec, given, today)
         if problem:
             problems.append(problem)
             continue
@@ -297,6 +296,37 @@ def clean_record(
         if value is None and spec.required:
             problems.append(Problem(spec.name, None, "rule.required"))
     return clean, problems
+
+
+_SPECS: dict[str, tuple[tuple[Field, ...], frozenset[str]]] = {}
+
+
+def _kind_specs(kind: str) -> tuple[tuple[Field, ...], frozenset[str]]:
+    """A kind's fields and their names (looked up once: the model does not change)."""
+    if kind not in _SPECS:
+        specs = fields_of(kind)
+        _SPECS[kind] = (specs, frozenset(spec.name for spec in specs))
+    return _SPECS[kind]
+
+
+# Codes, dates and numbers repeat from row to row of an import (a few villages, a few thousand
+# dates): their outcome is remembered (a value's rule depends only on the field and 'today').
+_REPEATED: dict[tuple[int, type, Any, dt.date], tuple[Field, Any, Problem | None]] = {}
+_FREE_TEXT = ("text",)
+
+
+def _clean_repeated(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | None]:
+    if spec.kind in _FREE_TEXT or not isinstance(raw, str | int | float):
+        return clean_value(spec, raw, today)
+    key = (id(spec), type(raw), raw, today)  # 1, 1.0 and True are equal keys: typed apart
+    hit = _REPEATED.get(key)
+    if hit is not None and hit[0] is spec:  # the same field (an id is never reused while kept)
+        return hit[1], hit[2]
+    value, problem = clean_value(spec, raw, today)
+    if len(_REPEATED) > 100_000:
+        _REPEATED.clear()
+    _REPEATED[key] = (spec, value, problem)
+    return value, problem
 
 
 def age_at(birth_date: str | None, birth_year: int | None, on: str) -> int | None:

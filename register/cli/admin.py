@@ -40,19 +40,29 @@ def init(
         echo(t("cli.unencrypted"), err=True)
 
 
+Expect = Annotated[str | None, typer.Option(
+    "--expect", help="A code of the audit log written down earlier (e.g. 14-7KQ9-M2XC): the "
+    "history must still contain it.")]
+
+
 @app.command()
 @handled
-def check(db: Db = None, no_input: NoInput = False) -> None:
+def check(db: Db = None, expect: Expect = None, no_input: NoInput = False) -> None:
     """Check the register file: integrity, links, codes, and the audit log's hash chain."""
     from ..check import check_register
 
     with open_db(db, None, no_input) as reg:
-        report = check_register(reg)
+        report = check_register(reg, expect=expect)
         path = reg.path
     counts = ", ".join(f"{n} {table}" for table, n in report.counts.items())
     echo(f"{path}: schema {report.schema_version}; {counts}")
+    if report.anchor is not None:
+        echo(str(report.anchor), err=not report.anchor.ok)
+        for entry in report.anchor.since[:50]:
+            echo(t("audit.since_entry", **entry))
     if report.ok:
         echo(t("cli.check_ok"))
+        echo(t("audit.anchor", code=report.code))
         return
     echo(t("cli.check_bad"), err=True)
     for line in [*report.problems, *map(str, report.audit_findings)]:
@@ -119,6 +129,7 @@ def restore(
 @handled
 def verify_backup_(
     backup_file: Annotated[Path, typer.Argument(help="A backup made by 'register backup'.")],
+    expect: Expect = None,
     no_input: NoInput = False,
 ) -> None:
     """Check that a backup is unchanged and whole."""
@@ -126,5 +137,5 @@ def verify_backup_(
     from ..db import is_encrypted
 
     passphrase = ask_passphrase(no_input) if is_encrypted(backup_file) else None
-    info = verify_backup(backup_file, passphrase=passphrase)
+    info = verify_backup(backup_file, passphrase=passphrase, expect=expect)
     echo(f"{backup_file}: unchanged since it was made, and whole ({info.records} records).")

@@ -126,6 +126,13 @@ def open_db(db: Path | None, clerk: str | None = None, no_input: bool = False) -
         return open_register(db, actor=clerk, passphrase=ask_passphrase(no_input))
 
 
+def echo_anchor(reg: Any) -> None:
+    """End a writing command with the audit log's short code (to write down; see check)."""
+    from ..audit import anchor_line
+
+    echo(anchor_line(reg.conn))
+
+
 def show_warnings(warnings: list[tuple[str, str, str]], limit: int = 20) -> None:
     for record_id, code, detail in warnings[:limit]:
         echo(t("cli.warning", message=f"{record_id[:8]}: " + t(f"warn.{code}", detail=detail)))

@@ -16,7 +16,19 @@ import typer
 
 from ..i18n import t
 from ..model import PROMPT_SKIP, Field, fields_of
-from .app import Clerk, Db, NoInput, app, echo, fail, handled, need, open_db, show_warnings
+from .app import (
+    Clerk,
+    Db,
+    NoInput,
+    app,
+    echo,
+    echo_anchor,
+    fail,
+    handled,
+    need,
+    open_db,
+    show_warnings,
+)
 
 COMMANDS = {
     "add-departure": ("departures", "Record a departure: the person and their journey."),
@@ -78,9 +90,10 @@ def _make(name: str, kind: str, help_text: str) -> None:
 
         with open_db(db, clerk, no_input) as reg:
             report = add_one(reg, kind, values)
-        if report.ids:
-            echo(t("cli.saved", what=kind.rstrip("s"), id=report.ids[0]))
-        show_warnings(report.warnings)
+            if report.ids:
+                echo(t("cli.saved", what=kind.rstrip("s"), id=report.ids[0]))
+            show_warnings(report.warnings)
+            echo_anchor(reg)
 
     params = [
         inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, annotation=Db, default=None),

@@ -40,6 +40,7 @@ def import_(
     no_input: NoInput = False,
 ) -> None:
     """Import many records from a file: all rows or none."""
+    from ..audit import anchor_line
     from ..io import import_file
 
     kind = need(kind, "--kind", no_input, "cli.ask_kind")
@@ -51,6 +52,7 @@ def import_(
 
     with open_db(db, clerk, no_input) as reg:
         report = import_file(reg, file, kind, dry_run=dry_run, sheet=sheet)
+        anchor = None if dry_run else anchor_line(reg.conn)
     written = ", ".join(f"{n} {table}" for table, n in report.written.items()) or "nothing"
     if dry_run:
         if report.problems:
@@ -63,6 +65,8 @@ def import_(
     if report.already_present:
         echo(t("cli.already", n=report.already_present))
     show_warnings(report.warnings)
+    if anchor:
+        echo(anchor)
 
 
 @app.command()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..extras import require
+from ..i18n import t
 from ..output import check_register_name
 from .app import NoInput, app, ask_passphrase, echo, handled
 
@@ -41,7 +42,9 @@ def merge(
         require("link")  # finding the same person in two communes: Splink and DuckDB
     encrypted = any(p.is_file() and is_encrypted(p) for p in [*inputs, out])
     passphrase = ask_passphrase(no_input) if encrypted or encrypt else None
-    plan = plan_merge(inputs, out, passphrase=passphrase)
+    import os
+
+    plan = plan_merge(inputs, out, passphrase=passphrase, processes=os.cpu_count() or 1)
     if dry_run:
         echo(plan.summary())
         raise typer.Exit(1 if plan.bad else 0)
@@ -55,3 +58,4 @@ def merge(
     report = apply_merge(plan, skip_bad=skip_bad, link=not no_link, threshold=threshold,
                          progress=progress)
     echo(report.summary())
+    echo(t("audit.anchor", code=report.code))

@@ -79,7 +79,8 @@ def expected_text(value: str) -> str | None:
 
 def state(conn) -> tuple:
     counted = tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in h.COUNTED)
-    head = conn.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    head = conn.execute("SELECT hash FROM audit_entry WHERE chain = 0 ORDER BY seq DESC LIMIT 1"
+                        ).fetchone()
     return counted, head
 
 

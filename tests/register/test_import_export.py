@@ -35,7 +35,7 @@ def test_import_with_bad_rows_names_each_and_changes_nothing(reg, tmp_path):
     rows = [departure(), departure(sex="woman"), departure(name="Chan Thida"),
             departure(departure_date="31/31/2024", home_village="123")]
     path = write_csv(tmp_path / "in.csv", rows)
-    before = reg.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    before = reg.conn.execute("SELECT count(*) FROM audit_entry").fetchone()[0]
     with pytest.raises(ValidationError) as caught:
         register.import_file(reg, path, "departures", today=TODAY)
     found = sorted((p.row, p.field) for p in caught.value.problems)
@@ -43,7 +43,7 @@ def test_import_with_bad_rows_names_each_and_changes_nothing(reg, tmp_path):
     assert found == [(3, "sex"), (5, "departure_date"), (5, "home_village")]
     assert "row 3, field 'sex', value 'woman'" in str(caught.value)
     assert reg.conn.execute("SELECT count(*) FROM journeys").fetchone()[0] == 0
-    assert reg.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == before
+    assert reg.conn.execute("SELECT count(*) FROM audit_entry").fetchone()[0] == before
 
 
 def test_dry_run_reports_and_writes_nothing(reg, tmp_path):

@@ -20,7 +20,7 @@ runner = CliRunner()
 def _counts(path):
     with register.open_register(path) as reg:
         return {t: reg.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("persons", "person_identity", "journeys", "audit_log")}
+                for t in ("persons", "person_identity", "journeys", "audit_entry", "audit_row")}
 
 
 @pytest.fixture
