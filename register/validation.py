@@ -10,6 +10,7 @@ exist, is the return after the departure) are checked by :mod:`register.records`
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -18,6 +19,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from functools import cache
 from typing import Any, Protocol
 
 from .errors import MonthError
@@ -35,8 +37,8 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 # C0 and C1 control characters (tab, newline and carriage return are whitespace, trimmed).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _EDGES = re.compile(r"^[\s\u200b\u200c\u200d]+|[\s\u200b\u200c\u200d]+$")
-TRUE = {"1", "yes", "y", "true", "t", "x", "បាទ", "ចាស", "មាន", "ពិត"}
-FALSE = {"0", "no", "n", "false", "f", "ទេ", "គ្មាន", "មិនមាន"}
+TRUE = {"1", "yes", "y", "true", "t", "x", "បាទ", "ចាស", "បាទចាស", "មាន", "ពិត", "មែន", "ត្រូវ"}
+FALSE = {"0", "no", "n", "false", "f", "ទេ", "អត់", "អត់ទេ", "គ្មាន", "មិនមាន", "មិនមែន"}
 EARLIEST_DATE = dt.date(1930, 1, 1)
 MIN_AGE, MAX_AGE = 10, 80
 
@@ -164,6 +166,8 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
     kind = spec.kind
     if kind == "text":
         assert text is not None
+        if spec.digits:
+            text = number_text(raw if isinstance(raw, int | float) else text, spec.digits)
         if len(text) > spec.max_length:
             return bad("rule.too_long", max=spec.max_length)
         return text, None
@@ -175,7 +179,9 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         if spec.name == "sex":
             value = value.upper()
         if value not in spec.choices:
-            return bad("rule.choice", choices=", ".join(spec.choices))
+            value = _by_label(spec.codes or "").get(_fold(text), "")
+        if value not in spec.choices:
+            return bad("rule.choice", choices=_choice_list(spec))
         return value, None
     if kind == "date":
         try:
@@ -229,15 +235,14 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
             return bad("rule.village")
         return code, None
     if kind == "country":
-        code = _compact(text or "").upper()
-        if code not in spec.choices:
+        code = country_code(spec, text or "")
+        if code is None:
             return bad("rule.country")
         return code, None
     if kind == "countries":
-        codes = [c for c in re.split(r"[,;\s]+", _compact_list(text or "")) if c]
-        unknown = [c for c in codes if c not in spec.choices]
+        codes, unknown = country_codes(spec, text or "")
         if unknown:
-            return bad("rule.country")
+            return bad("rule.countries", unknown=", ".join(unknown))
         return json.dumps(sorted(set(codes))), None
     if kind == "id":  # resolved against the register by the caller (register.links)
         compact = _compact(text or "")
@@ -247,14 +252,88 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
     raise AssertionError(f"unknown field kind {kind}")
 
 
+def number_text(value: Any, digits: str) -> str:
+    """A phone or ID number as stored: Khmer digits read as digits; spaces, dots and dashes
+    dropped when what is left is a number; a phone a spreadsheet made a number (12345678) gets
+    back its leading 0 (Cambodian numbers have 9 or 10 digits and start with 0)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value != int(value):
+            return str(value)
+        text = str(int(value))
+        if digits == "phone" and len(text) in (8, 9):
+            text = "0" + text
+        return text
+    text = str(value).translate(KHMER_DIGITS)
+    bare = _SEPARATORS.sub("", text)
+    return bare if _NUMBER.fullmatch(bare) else text
+
+
+_SEPARATORS = re.compile(r"[\s.\-\u200b]+")
+_NUMBER = re.compile(r"\+?\d+")
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).replace("_", " ").split()).casefold()
+
+
+@cache
+def _by_label(codes: str) -> dict[str, str]:
+    """A code list's codes by their labels in every language (``ស្រី`` and ``female``: F)."""
+    from .i18n import LANGUAGES, t_in
+    from .vocabulary import CITIZENSHIPS, CODE_LISTS, label_key
+
+    found: dict[str, str] = {}
+    for code in CODE_LISTS.get(codes, ()):
+        names = [t_in(lang, label_key(codes, code)) for lang in LANGUAGES]
+        if codes in ("destination", "citizenship"):
+            names.append(CITIZENSHIPS.get(code, ""))
+        for name in (code, *names):
+            if name and not name.startswith(("choice.", "country.")):
+                found.setdefault(_fold(name), code)
+    return found
+
+
+def _choice_list(spec: Field) -> str:
+    from .vocabulary import label_key
+
+    return ", ".join(f"{code} ({t(label_key(spec.codes or '', code))})" for code in spec.choices)
+
+
+def country_code(spec: Field, text: str) -> str | None:
+    """The country code ``text`` names: a code, or the country's name in English or Khmer."""
+    code = _compact(text).upper()
+    if code in spec.choices:
+        return code
+    code = _by_label(spec.codes or "").get(_fold(text), "")
+    return code if code in spec.choices else None
+
+
+def country_codes(spec: Field, text: str) -> tuple[list[str], list[str]]:
+    """The codes of a list of countries (codes or names, separated by commas, or by spaces
+    between codes), and the parts that name no country."""
+    if text.startswith("["):  # a list as stored (JSON)
+        with contextlib.suppress(ValueError):
+            text = ",".join(str(c) for c in json.loads(text))
+    codes, unknown = [], []
+    for part in (p.strip() for p in re.split(r"[,;\u060c\u3001]", text.translate(KHMER_DIGITS))):
+        if not part:
+            continue
+        code = country_code(spec, part)
+        if code is not None:
+            codes.append(code)
+            continue
+        words = [country_code(spec, w) for w in part.split()]
+        if len(words) > 1 and all(words):
+            codes += [w for w in words if w]
+        else:
+            unknown.append(part)
+    return codes, unknown
+
+
 def _gazetteer() -> Any:
     from .gazetteer import load_gazetteer  # cached; imported late to keep this module light
 
     return load_gazetteer()
-
-
-def _compact_list(text: str) -> str:
-    return text.translate(KHMER_DIGITS).upper()
 
 
 _HEXISH = re.compile(r"[0-9a-fA-F-]+")
