@@ -84,6 +84,7 @@ class Option:
     value: str
     label: str
     detail: str = ""
+    exact: bool = False  # the text typed is this one's whole name (or code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +167,19 @@ def _villages(reg: Register, text: str, limit: int) -> list[Option]:
         found = gazetteer.search(text, level="village", limit=200)
         # the register's commune first, then its district, its province, the rest
         places = sorted(found, key=lambda p: -_shared(p.code, commune))
-    return [Option(p.code, village_name(p.code), _village_detail(p.code))
+    wanted = _fold(text)
+    exact = {p.code for p in places if wanted in (_fold(p.name_en), _fold(p.name_km), p.code)}
+    home = {code for code in exact if code[:6] == commune}
+    exact = home or exact  # a name of the commune's own village is that village
+    return [Option(p.code, village_name(p.code),
+                   "" if p.code[:6] == commune else _village_detail(p.code), p.code in exact)
             for p in places[:limit if text else None]]
+
+
+def _fold(text: str | None) -> str:
+    from .gazetteer import fold
+
+    return fold(text) if text else ""
 
 
 def _shared(code: str, commune: str) -> int:
@@ -198,7 +210,7 @@ def _countries(spec: Field, text: str, limit: int) -> list[Option]:
              if c == exact or (wanted and (wanted in t(label_key(spec.codes or "", c)).casefold()
                                            or wanted in _english_country(spec, c).casefold()))]
     found.sort(key=lambda c: c != exact)
-    return [Option(c, t(label_key(spec.codes or "", c))) for c in found[:limit]]
+    return [Option(c, t(label_key(spec.codes or "", c)), exact=c == exact) for c in found[:limit]]
 
 
 def _english_country(spec: Field, code: str) -> str:
@@ -213,7 +225,10 @@ def _agencies(reg: Register, text: str, limit: int) -> list[Option]:
         WHERE (lower(name) LIKE :q OR lower(licence_number) LIKE :q OR id LIKE :id)
           AND {not_voided('agencies', 'a')} ORDER BY name LIMIT :n""",
                             {"q": _like(text), "id": text.lower() + "%", "n": limit})
-    return [Option(i, name, _agency_detail(number, status)) for i, name, number, status in rows]
+    wanted = _fold(text)
+    return [Option(i, name, _agency_detail(number, status),
+                   wanted in (_fold(name), _fold(number), i))
+            for i, name, number, status in rows]
 
 
 def _agency_detail(number: str | None, status: str) -> str:
@@ -227,7 +242,9 @@ def _brokers(reg: Register, text: str, limit: int) -> list[Option]:
         WHERE (lower(name) LIKE :q OR lower(alias) LIKE :q OR phone LIKE :q OR id LIKE :id)
           AND {not_voided('brokers', 'b')} ORDER BY name LIMIT :n""",
                             {"q": _like(text), "id": text.lower() + "%", "n": limit})
-    return [Option(i, name, ", ".join(x for x in (alias, village and village_name(village)) if x))
+    wanted = _fold(text)
+    return [Option(i, name, ", ".join(x for x in (alias, village and village_name(village)) if x),
+                   wanted in (_fold(name), _fold(alias), i))
             for i, name, alias, village in rows]
 
 
@@ -238,7 +255,9 @@ def _persons(reg: Register, text: str, limit: int) -> list[Option]:
         WHERE (lower(i.name) LIKE :q OR lower(i.national_id) LIKE :q OR i.phone LIKE :q
                OR p.id LIKE :id) AND {not_voided('persons', 'p')}
         ORDER BY i.name LIMIT :n""", {"q": _like(text), "id": text.lower() + "%", "n": limit})
-    return [Option(i, name or i[:8], _person_detail(sex, year, village))
+    wanted = _fold(text)
+    return [Option(i, name or i[:8], _person_detail(sex, year, village),
+                   wanted in (_fold(name), i))
             for i, name, sex, year, village in rows]
 
 

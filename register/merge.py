@@ -36,6 +36,7 @@ from .errors import (
     RegisterError,
     SchemaVersionError,
 )
+from .i18n import t
 from .model import MODEL
 from .platform import fsync_directory, fsync_file, remove_file, replace_file, sqlite_uri
 from .schema import RECORD_TABLES
@@ -76,15 +77,15 @@ class MergePlan:
         return [s for s in self.sources if not s.problem and not s.already_merged]
 
     def summary(self) -> str:
-        lines = [f"Merge into {self.out}: {len(self.sources)} files, "
-                 f"{len(self.to_merge)} to merge, "
-                 f"{sum(s.already_merged for s in self.sources)} already merged, "
-                 f"{len(self.bad)} refused."]
+        lines = [t("merge.plan", out=self.out, files=len(self.sources), to_merge=len(self.to_merge),
+                   already=sum(s.already_merged for s in self.sources), refused=len(self.bad))]
         for s in self.sources:
-            state = (f"REFUSED: {s.problem}" if s.problem else
-                     "already merged (unchanged)" if s.already_merged else
-                     f"{s.counts.get('persons', 0)} persons, {s.counts.get('journeys', 0)} journeys")
-            lines.append(f"  {s.path.name}: {s.level} {s.commune_code or s.scope} - {state}")
+            state = (t("merge.refused", problem=s.problem) if s.problem else
+                     t("merge.unchanged") if s.already_merged else
+                     t("merge.counts", persons=s.counts.get("persons", 0),
+                       journeys=s.counts.get("journeys", 0)))
+            lines.append(t("merge.source", file=s.path.name, level=s.level,
+                           scope=s.commune_code or s.scope, state=state))
         return "\n".join(lines)
 
 
@@ -100,10 +101,11 @@ class MergeReport:
     link_seconds: float = 0.0
 
     def summary(self) -> str:
-        added = ", ".join(f"{n} {t}" for t, n in self.added.items() if n) or "no new records"
-        return (f"Merged {self.files_merged} files into {self.plan.out} in {self.seconds:.1f} s: "
-                f"{added}. Same person found in two communes: {self.linked_persons} persons "
-                f"linked, {self.duplicate_journeys} repeated journeys counted once.")
+        added = ", ".join(t("merge.added", n=n, what=t(f"check.count.{table}"))
+                          for table, n in self.added.items() if n) or t("merge.nothing_new")
+        return t("merge.done", files=self.files_merged, out=self.plan.out,
+                 seconds=f"{self.seconds:.1f}", added=added, linked=self.linked_persons,
+                 repeated=self.duplicate_journeys)
 
 
 def fingerprint(conn: sqlite3.Connection, schema: str = "main") -> str:
@@ -131,20 +133,20 @@ def _inspect(path: Path, merged: dict[str, str], passphrase: str | None) -> Sour
                 return source
             check = reg.conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
-                source.problem = f"the file is damaged ({check})"
+                source.problem = t("merge.damaged", error=check)
                 return source
             source.counts = {t: reg.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                              for t in ("persons", "journeys", "returns")}
     except SchemaVersionError as exc:
-        source.problem = f"written by a newer version of this program ({exc})"
+        source.problem = t("merge.newer", error=exc)
     except EncryptedRegisterError:
-        source.problem = "encrypted: give its passphrase (REGISTER_PASSPHRASE)"
+        source.problem = t("merge.encrypted")
     except PassphraseError as exc:
         source.problem = str(exc)
     except NotARegisterError as exc:
         source.problem = str(exc)
     except (sqlite3.DatabaseError, KeyError) as exc:
-        source.problem = f"the file is damaged ({exc})"
+        source.problem = t("merge.damaged", error=exc)
     return source
 
 
@@ -161,7 +163,7 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
         key = passphrase if is_encrypted(out) else None
         with open_register(out, passphrase=key) as target:
             if target.level not in MERGED_LEVELS:
-                raise RegisterError(f"{out} is a commune register; merge into a new file instead")
+                raise RegisterError(t("merge.into_commune", out=out))
             merged = dict(target.conn.execute(
                 "SELECT register_id, fingerprint FROM merged_sources"))
     # Reading and checking each file is I/O and SQLite work that releases the GIL: use threads.
@@ -172,11 +174,10 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
         if source.problem or not source.register_id:
             continue
         if source.register_id in seen:
-            source.problem = (f"the same register as {seen[source.register_id].name} "
-                              f"(give one version of each register)")
+            source.problem = t("merge.same_register", file=seen[source.register_id].name)
         seen[source.register_id] = source.path
         if source.path.resolve() == out.resolve():
-            source.problem = "this is the output file"
+            source.problem = t("merge.is_output")
     return MergePlan(out=out, sources=sources, passphrase=passphrase)
 
 
@@ -238,8 +239,8 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
                 f"SELECT count(*) FROM src.{table} s WHERE NOT EXISTS "
                 f"(SELECT 1 FROM main.{table} m WHERE m.{key} = s.{key})").fetchone()[0]
             if lost:
-                raise RegisterError(f"{lost} {table} records of {source.path.name} did not "
-                                    f"reach the output; nothing was written")
+                raise RegisterError(t("merge.lost", n=lost, what=t(f"check.count.{table}"),
+                                      file=source.path.name))
     finally:
         if conn.in_transaction:
             conn.execute("COMMIT")  # releases src; the output is a private file until renamed
@@ -258,8 +259,7 @@ def apply_merge(
     """Carry out a merge plan. Raises RegisterError listing refused files unless ``skip_bad``."""
     if plan.bad and not skip_bad:
         names = "; ".join(f"{s.path.name}: {s.problem}" for s in plan.bad)
-        raise RegisterError(f"{len(plan.bad)} input files were refused, nothing was merged "
-                            f"({names}). Fix or remove them, or use --skip-bad.")
+        raise RegisterError(t("merge.refused_files", n=len(plan.bad), names=names))
     start = time.perf_counter()
     report = MergeReport(plan=plan)
     # The merge is built in a private copy and renamed over the output when complete and
@@ -267,7 +267,7 @@ def apply_merge(
     work = plan.out.with_name(plan.out.name + ".merging")
     work.unlink(missing_ok=True)
     if any(s.encrypted for s in plan.to_merge) and plan.passphrase is None:
-        raise RegisterError("encrypted inputs need the passphrase")
+        raise RegisterError(t("merge.needs_passphrase"))
     if plan.out.exists():
         _copy_register(plan.out, work, plan.passphrase)
     else:
@@ -301,8 +301,7 @@ def apply_merge(
                 report.link_seconds = time.perf_counter() - link_start
             broken = conn.execute("PRAGMA foreign_key_check").fetchmany(5)
             if broken:
-                raise RegisterError(f"the merged records do not hold together ({broken}); "
-                                    "nothing was written")
+                raise RegisterError(t("merge.broken", detail=broken))
             audit.append(conn, [audit.Entry("merged_sources", s.register_id, "merge", None,
                                             {"file": s.path.name, "fingerprint": s.fingerprint,
                                              "commune_code": s.commune_code, **s.counts})
@@ -318,7 +317,7 @@ def apply_merge(
     wal = Path(str(plan.out) + "-wal")
     if wal.exists() and wal.stat().st_size:
         work.unlink(missing_ok=True)
-        raise RegisterError(f"{plan.out} is open in another program; close it and merge again")
+        raise RegisterError(t("merge.in_use", out=plan.out))
     replace_file(work, plan.out)
     fsync_directory(plan.out.parent)
     for suffix in ("-wal", "-shm"):

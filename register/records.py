@@ -329,8 +329,13 @@ def _write(reg: Register, batch: _Batch) -> None:
 
 def add_one(reg: Register, kind: str, values: Mapping[str, Any], *,
             today: dt.date | None = None) -> WriteReport:
-    """Add a single record (what the clerk's prompts do); raises ValidationError if it is bad."""
-    return add_records(reg, kind, [values], today=today, first_row=1)
+    """Add a single record (what the clerk's prompts do); raises ValidationError if it is bad
+    (its problems name no row: there is one record)."""
+    try:
+        return add_records(reg, kind, [values], today=today, first_row=1)
+    except ValidationError as exc:
+        raise ValidationError([Problem(p.field, p.value, p.rule, None, p.details)
+                               for p in exc.problems]) from None
 
 
 def add_departure(reg: Register, **values: Any) -> WriteReport:

@@ -27,6 +27,7 @@ from .i18n import t
 from .model import Field, fields_of
 
 KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Direction marks and invisible formatting that have no place in stored text. Zero-width space
 # (U+200B) is kept inside Khmer text, where it separates words, but trimmed at the ends.
 _BIDI = dict.fromkeys(
@@ -54,7 +55,12 @@ class Problem:
     details: Mapping[str, Any] = dc_field(default_factory=dict)
 
     def message(self) -> str:
-        return t(self.rule, **self.details)
+        """The rule broken, in the clerk's language (a date in it written the local way)."""
+        from .i18n import long_date
+
+        details = {k: long_date(v) if isinstance(v, str) and _ISO_DATE.fullmatch(v) else v
+                   for k, v in self.details.items()}
+        return t(self.rule, **details)
 
     def __str__(self) -> str:
         shown = "" if self.value is None else str(self.value)
@@ -63,7 +69,19 @@ class Problem:
         where = t("problem.row", row=self.row) if self.row is not None else ""
         if not self.field:  # a rule about the whole record
             return t("problem.record", where=where, rule=self.message())
-        return t("problem", where=where, field=self.field, value=shown, rule=self.message())
+        return t("problem", where=where, field=self.field_words(), value=shown,
+                 rule=self.message())
+
+    def field_words(self) -> str:
+        """The field under its label in the clerk's language (in an import, with its column)."""
+        from .i18n import catalogue
+
+        name, _, more = self.field.partition(" (")
+        key = f"field.{name}"
+        label = t(key) if key in catalogue("en") else name
+        if self.row is not None and label != name:
+            label = t("problem.column", label=label, column=name)
+        return label + (f" ({more}" if more else "")
 
     def at_row(self, row: int) -> Problem:
         return Problem(self.field, self.value, self.rule, row, self.details)

@@ -81,7 +81,9 @@ def test_villages_of_the_commune_come_first(reg):
     assert listed and all(o.value.startswith("010201") for o in listed)
     assert VILLAGE in [o.value for o in listed]
     found = entry.find(reg, "departures", VILLAGE_FIELD, "ou thum")
-    assert found[0].value == VILLAGE and "Banteay Neang" in found[0].detail
+    assert found[0].value == VILLAGE and found[0].exact and found[0].detail == ""
+    assert len(found) > 1 and not any(o.exact for o in found[1:])  # similar names elsewhere
+    assert found[1].value[:6] != "010201" and found[1].detail  # named with their commune
 
 
 def test_countries_by_name_in_either_language(reg, khmer):

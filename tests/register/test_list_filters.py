@@ -10,7 +10,7 @@ from register import RegisterError, list_records
 from register.cli import app
 from tests.conftest import departure
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "200"})  # the tables' rows on one line each
 OTHER = "01020102"  # Phnum, a second village of the test commune
 
 
