@@ -9,7 +9,7 @@ call the same functions, so a record entered either way is asked, checked and sa
 * :func:`choices` - a code list's choices, labelled in the clerk's language;
 * :func:`find` - what the clerk may pick by typing part of a name: villages (the commune's
   first), countries, agencies, brokers, persons, departures (a person's, for a referral; those
-  without a return, for a return);
+  without a return, for a return) - from :mod:`register.pick`;
 * :func:`check` - one answer checked the moment it is given: its field's rule and, for a link,
   that the record exists (and is the right one); with a note to show (a village of another
   province);
@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .db import Register
-from .i18n import digits, language, long_date, t
+from .i18n import digits, long_date, t
 from .links import resolve
 from .model import MODEL, Field, fields_of
-from .query import not_voided
+from .pick import LIMIT, Option, find, journeys_of, record_words, village_detail, village_name
 from .records import WriteReport, add_one
-from .validation import Problem, clean_value, country_code, normalise_text
+from .validation import Problem, clean_value
 from .vocabulary import ILO_INDICATORS, label_key
 
 # Questions that ask several yes/no fields at once (the clerk names those that apply).
@@ -49,7 +49,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
 _NOT_ASKED = {"id", "recorded_date"}
 _NOT_ASKED_BY_KIND = {"departures": {"person_id", "journey_id"}}
 PERSON_TABLES = ("person_identity", "persons")
-LIMIT = 9  # a short list: one key picks from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,17 +73,6 @@ class Question:
     @property
     def label(self) -> str:
         return t(f"entry.group.{self.name}") if self.group else t(self.field.label_key)
-
-
-@dataclass(frozen=True, slots=True)
-class Option:
-    """Something to pick: ``value`` is stored (a code, a record id), ``label`` and ``detail``
-    are shown in the clerk's language."""
-
-    value: str
-    label: str
-    detail: str = ""
-    exact: bool = False  # the text typed is this one's whole name (or code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,193 +116,14 @@ def choices(spec: Field) -> list[Option]:
     return [Option(code, t(label_key(spec.codes or "", code))) for code in spec.choices]
 
 
-# -- picking by name -------------------------------------------------------------------------
-
-def find(reg: Register, kind: str, spec: Field, text: str,
-         answers: Mapping[str, Any] | None = None, *, limit: int = LIMIT) -> list[Option]:
-    """What the clerk may mean by ``text`` for the field ``spec`` of a record of ``kind``:
-    a short list, best first. Empty text lists the commune's villages for a village, and the
-    person's departures for a referral's departure."""
-    answers = answers or {}
-    text = (normalise_text(text) or "").strip()
-    if spec.kind == "village":
-        return _villages(reg, text, limit)
-    if spec.kind in ("country", "countries"):
-        return _countries(spec, text, limit)
-    table = spec.refers
-    if table == "journeys":
-        if kind == "referrals":
-            return journeys_of(reg, answers.get("person_id"), text=text, limit=limit)
-        return _journeys(reg, text, open_only=kind == "returns", limit=limit)
-    if not text or table not in _FINDERS:
-        return []
-    return _FINDERS[table](reg, text, limit)
-
-
-def _like(text: str) -> str:
-    bare = "".join(ch for ch in text if ch not in " .-")
-    return f"%{(bare if bare.isdigit() else text).lower()}%"
-
-
-def _villages(reg: Register, text: str, limit: int) -> list[Option]:
-    from .gazetteer import load_gazetteer
-
-    gazetteer = load_gazetteer()
-    commune = reg.commune_code or ""
-    if not text:
-        places = gazetteer.children(commune) if commune in gazetteer else []
-    else:
-        found = gazetteer.search(text, level="village", limit=200)
-        # the register's commune first, then its district, its province, the rest
-        places = sorted(found, key=lambda p: -_shared(p.code, commune))
-    wanted = _fold(text)
-    exact = {p.code for p in places if wanted in (_fold(p.name_en), _fold(p.name_km), p.code)}
-    home = {code for code in exact if code[:6] == commune}
-    exact = home or exact  # a name of the commune's own village is that village
-    return [Option(p.code, village_name(p.code),
-                   "" if p.code[:6] == commune else _village_detail(p.code), p.code in exact)
-            for p in places[:limit if text else None]]
-
-
-def _fold(text: str | None) -> str:
-    from .gazetteer import fold
-
-    return fold(text) if text else ""
-
-
-def _shared(code: str, commune: str) -> int:
-    return next((n for n in (6, 4, 2) if commune and code[:n] == commune[:n]), 0)
-
-
-def village_name(code: str) -> str:
-    from .gazetteer import load_gazetteer
-
-    gazetteer = load_gazetteer()
-    if code not in gazetteer:
-        return code
-    place = gazetteer.get(code)
-    return place.name_km if language() == "km" else place.name_en
-
-
-def _village_detail(code: str) -> str:
-    from .gazetteer import load_gazetteer
-
-    lineage = load_gazetteer().lineage(code)[:-1]
-    return ", ".join(village_name(p.code) for p in reversed(lineage))
-
-
-def _countries(spec: Field, text: str, limit: int) -> list[Option]:
-    exact = country_code(spec, text) if text else None
-    wanted = text.casefold()
-    found = [c for c in spec.choices
-             if c == exact or (wanted and (wanted in t(label_key(spec.codes or "", c)).casefold()
-                                           or wanted in _english_country(spec, c).casefold()))]
-    found.sort(key=lambda c: c != exact)
-    return [Option(c, t(label_key(spec.codes or "", c)), exact=c == exact) for c in found[:limit]]
-
-
-def _english_country(spec: Field, code: str) -> str:
-    from .i18n import t_in
-
-    return t_in("en", label_key(spec.codes or "", code))
-
-
-def _agencies(reg: Register, text: str, limit: int) -> list[Option]:
-    rows = reg.conn.execute(f"""
-        SELECT id, name, licence_number, licence_status FROM agencies a
-        WHERE (lower(name) LIKE :q OR lower(licence_number) LIKE :q OR id LIKE :id)
-          AND {not_voided('agencies', 'a')} ORDER BY name LIMIT :n""",
-                            {"q": _like(text), "id": text.lower() + "%", "n": limit})
-    wanted = _fold(text)
-    return [Option(i, name, _agency_detail(number, status),
-                   wanted in (_fold(name), _fold(number), i))
-            for i, name, number, status in rows]
-
-
-def _agency_detail(number: str | None, status: str) -> str:
-    status_label = t(label_key("licence_status", status))
-    return f"{number}, {status_label}" if number else status_label
-
-
-def _brokers(reg: Register, text: str, limit: int) -> list[Option]:
-    rows = reg.conn.execute(f"""
-        SELECT id, name, alias, village FROM brokers b
-        WHERE (lower(name) LIKE :q OR lower(alias) LIKE :q OR phone LIKE :q OR id LIKE :id)
-          AND {not_voided('brokers', 'b')} ORDER BY name LIMIT :n""",
-                            {"q": _like(text), "id": text.lower() + "%", "n": limit})
-    wanted = _fold(text)
-    return [Option(i, name, ", ".join(x for x in (alias, village and village_name(village)) if x),
-                   wanted in (_fold(name), _fold(alias), i))
-            for i, name, alias, village in rows]
-
-
-def _persons(reg: Register, text: str, limit: int) -> list[Option]:
-    rows = reg.conn.execute(f"""
-        SELECT p.id, i.name, p.sex, p.birth_year, p.home_village FROM persons p
-        LEFT JOIN person_identity i ON i.person_id = p.id
-        WHERE (lower(i.name) LIKE :q OR lower(i.national_id) LIKE :q OR i.phone LIKE :q
-               OR p.id LIKE :id) AND {not_voided('persons', 'p')}
-        ORDER BY i.name LIMIT :n""", {"q": _like(text), "id": text.lower() + "%", "n": limit})
-    wanted = _fold(text)
-    return [Option(i, name or i[:8], _person_detail(sex, year, village),
-                   wanted in (_fold(name), i))
-            for i, name, sex, year, village in rows]
-
-
-def _person_detail(sex: str | None, year: int | None, village: str | None) -> str:
-    parts = [t(label_key("sex", sex)) if sex else "",
-             t("entry.born", year=digits(year)) if year else "",
-             village_name(village) if village else ""]
-    return ", ".join(p for p in parts if p)
-
-
-_FINDERS = {"agencies": _agencies, "brokers": _brokers, "persons": _persons}
-_JOURNEY_SQL = """
-    SELECT j.id, i.name, j.departure_date, j.destination_country FROM journeys j
-    JOIN persons p ON p.id = j.person_id LEFT JOIN person_identity i ON i.person_id = p.id
-    WHERE {where} AND {live} ORDER BY j.departure_date DESC LIMIT ?"""
-
-
-def _journey_options(reg: Register, where: str, params: Iterable[Any], limit: int) -> list[Option]:
-    sql = _JOURNEY_SQL.format(where=where, live=not_voided("journeys", "j"))
-    return [Option(i, name or i[:8], journey_words(date, country))
-            for i, name, date, country in reg.conn.execute(sql, (*params, limit))]
-
-
-def journey_words(departure_date: str, country: str) -> str:
-    return t("entry.journey", date=long_date(departure_date),
-             country=t(label_key("destination", country)))
-
-
-def journeys_of(reg: Register, person_id: str | None, *, text: str = "",
-                limit: int = LIMIT) -> list[Option]:
-    """A person's departures, the latest first."""
-    if not person_id:
-        return []
-    where = "j.person_id = ?" + (" AND j.id LIKE ?" if text else "")
-    params = [person_id] + ([text.lower() + "%"] if text else [])
-    return _journey_options(reg, where, params, limit)
-
-
-def _journeys(reg: Register, text: str, *, open_only: bool, limit: int) -> list[Option]:
-    """Departures of the persons ``text`` names (or whose id starts with it); with
-    ``open_only``, those without a return yet."""
-    if not text:
-        return []
-    where = ("(lower(i.name) LIKE ? OR i.national_id LIKE ? OR i.phone LIKE ? OR j.id LIKE ?)"
-             " AND " + not_voided("persons", "p"))
-    if open_only:
-        where += " AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.journey_id = j.id)"
-    like = _like(text)
-    return _journey_options(reg, where, (like, like, like, text.lower() + "%"), limit)
-
-
 # -- checking one answer ---------------------------------------------------------------------
 
 class _Source:
+    """The register as it is, for :func:`register.links.resolve` (nothing pending)."""
+
     def __init__(self, reg: Register) -> None:
         self.conn = reg.conn
-        self.pending: dict[str, dict[str, dict[str, Any]]] = {}
+        self.pending: Mapping[str, Mapping[str, Mapping[str, Any]]] = {}
 
 
 def check(reg: Register, kind: str, spec: Field, raw: Any,
@@ -333,9 +142,9 @@ def check(reg: Register, kind: str, spec: Field, raw: Any,
         if problem is not None:
             return Answer(problem=Problem(spec.name, raw, problem.rule, details=problem.details))
         value = found
-        problem = _link_problem(reg, kind, spec, str(value), answers)
-        if problem is not None:
-            return Answer(problem=Problem(spec.name, raw, problem))
+        wrong = _link_problem(reg, kind, spec, str(value), answers)
+        if wrong is not None:
+            return Answer(problem=Problem(spec.name, raw, wrong))
     note = village_note(reg, value) if spec.kind == "village" else None
     return Answer(value, None, note)
 
@@ -361,7 +170,7 @@ def village_note(reg: Register, code: str) -> str | None:
     commune = reg.commune_code or ""
     if not commune or code[:2] == commune[:2]:
         return None
-    return t("entry.other_province", village=village_name(code), place=_village_detail(code))
+    return t("entry.other_province", village=village_name(code), place=village_detail(code))
 
 
 # -- reading the record back -----------------------------------------------------------------
@@ -382,7 +191,7 @@ def describe(reg: Register, spec: Field, value: Any) -> str:
     if kind == "money":
         return t("entry.usd", amount=digits(f"{float(value):,.2f}".removesuffix(".00")))
     if kind == "village":
-        return f"{village_name(str(value))} ({_village_detail(str(value))})"
+        return f"{village_name(str(value))} ({village_detail(str(value))})"
     if kind == "country":
         return t(label_key(spec.codes or "", str(value)))
     if kind == "countries":
@@ -391,23 +200,6 @@ def describe(reg: Register, spec: Field, value: Any) -> str:
     if kind == "id" and spec.refers:
         return record_words(reg, spec.refers, str(value))
     return str(value)
-
-
-def record_words(reg: Register, table: str, record_id: str) -> str:
-    """A record named in plain words: an agency or broker by name, a person by name and
-    village, a departure by person, date and destination."""
-    conn = reg.conn
-    if table == "journeys":
-        row = conn.execute("SELECT i.name, j.departure_date, j.destination_country FROM journeys j "
-                           "LEFT JOIN person_identity i ON i.person_id = j.person_id "
-                           "WHERE j.id = ?", (record_id,)).fetchone()
-        return f"{row[0] or record_id[:8]}: {journey_words(row[1], row[2])}" if row else record_id
-    finder = {"agencies": _agencies, "brokers": _brokers, "persons": _persons}.get(table)
-    hits = finder(reg, record_id, 1) if finder else []
-    hit = next((h for h in hits if h.value == record_id), None)
-    if hit is None:
-        return record_id
-    return f"{hit.label} ({hit.detail})" if hit.detail else hit.label
 
 
 def summary(reg: Register, kind: str, answers: Mapping[str, Any], *,
@@ -452,6 +244,6 @@ def to_ask_again(kind: str, problems: Iterable[Problem], *,
             if any(f.name in named for f in q.fields)]
 
 
-__all__ = ["GROUPS", "Answer", "Option", "Question", "answer_words", "check",
-           "choices", "describe", "find", "journeys_of", "needed", "questions", "record_words",
-           "save", "summary", "to_ask_again", "village_name", "village_note"]
+__all__ = ["GROUPS", "LIMIT", "Answer", "Option", "Question", "answer_words", "check", "choices",
+           "describe", "find", "journeys_of", "needed", "questions", "record_words", "save",
+           "summary", "to_ask_again", "village_name", "village_note"]

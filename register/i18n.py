@@ -138,3 +138,19 @@ def short_date(iso: str | dt.date) -> str:
     day = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(str(iso)[:10])
     return t("report.date_short", day=digits(f"{day.day:02d}"), month=digits(f"{day.month:02d}"),
              year=digits(day.year))
+
+
+def warning_text(code: str, detail: str) -> str:
+    """A protection warning in words: its detail (a code, a date, a count) in the clerk's
+    language."""
+    from .vocabulary import label_key
+
+    if code == "agency_not_licensed" and detail:
+        detail = t(label_key("licence_status", detail))
+    elif code == "agency_destination" and detail:
+        detail = t(label_key("destination", detail))
+    elif code == "agency_licence_expired" and len(detail) == 10 and detail[4] == "-":
+        detail = long_date(detail)
+    elif detail.isdigit():
+        detail = digits(detail)
+    return t(f"warn.{code}", detail=detail)

@@ -11,7 +11,7 @@ from typing import Any
 
 from .db import Register
 from .entry import describe, village_name
-from .i18n import digits, short_date, t
+from .i18n import digits, short_date, t, warning_text
 from .model import MODEL, Field
 from .vocabulary import ILO_INDICATORS, label_key
 
@@ -123,7 +123,7 @@ def show_sections(reg: Register, parts: Mapping[str, list[dict[str, Any]]],
     for table, rows in parts.items():
         for row in rows:
             if table == "warnings":
-                words = t(f"warn.{row['code']}", detail=row.get("detail", ""))
+                words = warning_text(row["code"], row.get("detail") or "")
                 sections.append((t("show.warning"), [("", words)]))
                 continue
             key = MODEL.key_of(table)

@@ -12,7 +12,7 @@ from typing import Any
 
 from .db import Register
 from .errors import RecordNotFoundError, RegisterError
-from .i18n import t
+from .i18n import t, warning_text
 from .links import MIN_PREFIX, matching_ids
 from .model import MODEL
 
@@ -47,7 +47,8 @@ class Found:
         return str(self.record[MODEL.key_of(self.table)])
 
 
-def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+def _rows(conn: sqlite3.Connection, sql: str,
+          params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
     cur = conn.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur]
@@ -144,7 +145,7 @@ def list_records(reg: Register, kind: str, limit: int = 50, offset: int = 0, *,
             WHERE {where} AND {not_voided("journeys", "j")}
             ORDER BY w.id DESC LIMIT ? OFFSET ?""", (*params, limit, offset))
         for row in found:
-            row["warning"] = t(f"warn.{row.pop('code')}", detail=row.pop("detail"))
+            row["warning"] = warning_text(row.pop("code"), row.pop("detail"))
         return found
     person = {"returns": "j.person_id", "referrals": "r.person_id", "persons": "r.id"}.get(kind)
     joins = {"returns": "JOIN journeys j ON j.id = r.journey_id JOIN persons p ON p.id = j.person_id",
@@ -191,7 +192,8 @@ def _filters(kind: str, open_only: bool, month: str | None,
 def search(reg: Register, text: str, limit: int = 50) -> list[dict[str, Any]]:
     """Persons, agencies and brokers whose name, national ID, phone or licence contains ``text``
     (a number may be typed with spaces or Khmer digits); voided records are left out."""
-    from .validation import is_encodable, normalise_text, number_text
+    from .answers import number_text
+    from .validation import is_encodable, normalise_text
 
     needle = normalise_text(text)
     if not needle:

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import audit, rules
@@ -299,10 +299,18 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
                 rec["person_id"] = id_for_key(reg, kind.name, key, person=True)
         if not _plan_record(batch, kind, rec, problems, report, stamp) and not problems:
             report.already_present += 1
-        report.problems.extend(p.at_row(number) for p in problems)
+        report.problems.extend(_as_typed(p, raw).at_row(number) for p in problems)
     report.warnings = [(rid, code, detail) for _, rid, code, detail in batch.warnings]
     report.written = {t: len(r) for t, r in batch.tables.items() if r}
     return report, batch
+
+
+def _as_typed(problem: Problem, raw: Mapping[str, Any]) -> Problem:
+    """A problem naming the value as it was typed (``04E063B3``), not as it was cleaned."""
+    typed = raw.get(problem.field)
+    if problem.value is None or typed is None or typed == "":
+        return problem
+    return replace(problem, value=typed)
 
 
 def _write(reg: Register, batch: _Batch) -> None:

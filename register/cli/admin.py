@@ -15,6 +15,7 @@ from .app import (
     NoInput,
     app,
     ask_passphrase,
+    counts_words,
     echo,
     fail,
     handled,
@@ -91,9 +92,8 @@ def check(db: Db = None, no_input: NoInput = False) -> None:
     with open_db(db, None, no_input) as reg:
         report = check_register(reg)
         path = reg.path
-    counts = ", ".join(t("cli.count", n=i18n.digits(n), what=t(f"check.count.{table}"))
-                       for table, n in report.counts.items())
-    echo(t("cli.check_counts", path=path, version=report.schema_version, counts=counts))
+    echo(t("cli.check_counts", path=path, version=report.schema_version,
+           counts=counts_words(report.counts, zeros=True)))
     if report.ok:
         echo(t("cli.check_ok"))
         return

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +26,7 @@ from ..errors import RegisterError, ValidationError
 from ..i18n import t
 from . import click_words, config
 from .click_words import CLICK_WORDS  # noqa: F401  (re-exported for the tests)
+from .helptext import localise
 
 # -- the language, before the help is made ---------------------------------------------------
 
@@ -70,36 +71,6 @@ def choose_language(argv: Sequence[str]) -> None:
 click_words.install()
 
 
-def help_text(key: str) -> str:
-    """A help text from its catalogue key (``opt:KIND:FIELD``: a record field's option)."""
-    if key.startswith("opt:"):
-        from .entry import field_help
-
-        _, kind, name = key.split(":", 2)
-        return field_help(kind, name)
-    return t(key) if key in i18n.catalogue("en") else key
-
-
-def _walk(command: click.Command) -> Iterator[Any]:
-    yield command
-    yield from command.params
-    for sub in getattr(command, "commands", {}).values():
-        yield from _walk(sub)
-
-
-def localise(command: click.Command) -> None:
-    """Translate the help of a command, its options and its sub-commands (from their keys)."""
-    for item in _walk(command):
-        key = getattr(item, "_help_key", None) or getattr(item, "help", None)
-        if isinstance(key, str) and (key.startswith("opt:") or key in i18n.catalogue("en")):
-            item._help_key = key
-            item.help = help_text(key)
-        key = getattr(item, "_metavar_key", None) or getattr(item, "metavar", None)
-        if isinstance(key, str) and key.startswith("metavar."):
-            item._metavar_key = key
-            item.metavar = t(key)
-
-
 class LocalisedGroup(TyperGroup):
     """The ``register`` group: the language is chosen, and every help text translated, before
     the command line is parsed (so ``register --lang km add-departure --help`` is Khmer)."""
@@ -108,7 +79,7 @@ class LocalisedGroup(TyperGroup):
              *more: Any, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         choose_language(argv)
-        localise(self)
+        localise(self)  # type: ignore[arg-type]
         return super().main(argv, prog_name, *more, **extra)
 
 
@@ -281,9 +252,15 @@ def open_db(db: Path | None, clerk: str | None = None, no_input: bool = False) -
 
 def show_warnings(warnings: list[tuple[str, str, str]], limit: int = 20) -> None:
     for record_id, code, detail in warnings[:limit]:
-        echo(t("cli.warning", message=f"{record_id[:8]}: " + t(f"warn.{code}", detail=detail)))
+        echo(t("cli.warning", message=f"{record_id[:8]}: " + i18n.warning_text(code, detail)))
     if len(warnings) > limit:
         echo(t("cli.more_warnings", n=len(warnings) - limit))
+
+
+def counts_words(counts: dict[str, int], *, zeros: bool = False) -> str:
+    """``3 departures, 3 persons`` in the clerk's language (nothing: a word for it)."""
+    return ", ".join(t("cli.count", n=i18n.digits(n), what=t(f"check.count.{table}"))
+                     for table, n in counts.items() if n or zeros) or t("cli.nothing")
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:

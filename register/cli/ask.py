@@ -105,9 +105,9 @@ def ask_pick(label: str, required: bool, check: Checker,
             else:
                 refused(typed, Problem("", typed, "rule.required"))
             continue
-        exact = [o for o in found if o.exact]
-        if typed and (len(found) == 1 or len(exact) == 1):
-            choice: entry.Option | None = exact[0] if exact else found[0]
+        whole = [o for o in found if o.exact]
+        if typed and (len(found) == 1 or len(whole) == 1):
+            choice: entry.Option | None = whole[0] if whole else found[0]
         else:
             choice = _choose(found)
         if choice is None:

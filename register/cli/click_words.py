@@ -87,7 +87,8 @@ def _exception_show(original: Any) -> Any:
 
 def _missing_message(original: Any) -> Any:
     def format_message(self: Any) -> str:
-        kind = getattr(self, "param_type", None) or getattr(self.param, "param_type_name", "")
+        kind = str(getattr(self, "param_type", None)
+                   or getattr(self.param, "param_type_name", "") or "")
         key = {"argument": "click.missing_argument", "option": "click.missing_option"}.get(
             kind, "click.missing_parameter")
         hint = _hint(getattr(self, "param", None), getattr(self, "ctx", None))

@@ -21,7 +21,7 @@ import typer
 
 from .. import entry
 from ..errors import ValidationError
-from ..i18n import language, t
+from ..i18n import t
 from ..model import MODEL, Field, fields_of
 from ..records import WriteReport
 from . import ask
@@ -31,20 +31,6 @@ COMMANDS = {"add-departure": "departures", "add-return": "returns", "add-referra
             "add-agency": "agencies", "add-broker": "brokers"}
 _PERSON_FIELDS = {f.name for table in entry.PERSON_TABLES for f in MODEL.table(table).fields}
 PERSON = MODEL.table("referrals").field("person_id")
-
-
-def field_help(kind: str, name: str) -> str:
-    """The help of a field's option: its label, and what it accepts."""
-    spec = next(s for s in fields_of(kind) if s.name == name)
-    text = t(spec.label_key)
-    if spec.kind == "choice":  # in Khmer the labels (accepted as answers), in English the codes
-        words = [o.label if language() == "km" else f"{o.value} = {o.label}"
-                 for o in entry.choices(spec)]
-        return t("cli.help_choices", label=text, choices=", ".join(words))
-    hint = {"country": "cli.help_country", "countries": "cli.help_countries",
-            "village": "cli.help_village", "bool": "cli.help_bool", "date": "cli.help_date",
-            "id": "cli.help_link"}.get(spec.kind)
-    return t("cli.prompt_hint", label=text, hint=t(hint)) if hint else text
 
 
 def _hint(kind: str, spec: Field) -> str:

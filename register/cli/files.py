@@ -8,12 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from ..i18n import digits, t
+from ..i18n import t
 from .app import (
     Clerk,
     Db,
     NoInput,
     app,
+    counts_words,
     echo,
     handled,
     kind_named,
@@ -51,11 +52,6 @@ def template(
         echo(t("cli.template_text_columns", columns=", ".join(columns)), err=True)
 
 
-def _written(written: dict[str, int]) -> str:
-    return ", ".join(t("cli.count", n=digits(n), what=t(f"check.count.{table}"))
-                     for table, n in written.items()) or t("cli.nothing")
-
-
 def _far_villages(reg: Any, persons: list[str]) -> None:
     """Warn about people recorded with a home village of another province."""
     from ..entry import village_note
@@ -85,7 +81,7 @@ def import_(
 ) -> None:
     from ..io import import_file
 
-    kind = kind_named(need(kind, "--kind", no_input, "cli.ask_kind"))
+    kind = str(kind_named(need(kind, "--kind", no_input, "cli.ask_kind")))
     if from_ is not None:
         from .formats import import_phone_export
 
@@ -96,7 +92,7 @@ def import_(
         report = import_file(reg, file, kind, dry_run=dry_run, sheet=sheet)
         if not dry_run:
             _far_villages(reg, report.persons)
-    written = _written(report.written)
+    written = counts_words(report.written)
     if dry_run:
         if report.problems:
             echo(t("cli.dry_run_bad", n=len(report.problems)), err=True)

@@ -27,7 +27,7 @@ def xlsform(
 ) -> None:
     from ..xlsform import build_form, write_xlsform
 
-    kind = kind_named(need(kind, "--kind", no_input, "cli.ask_kind"))
+    kind = str(kind_named(need(kind, "--kind", no_input, "cli.ask_kind")))
     out = Path(need(out, "--out", no_input, "formats.ask_form"))
     if province is None and db is not None:
         with open_db(db, None, no_input) as reg:
@@ -62,9 +62,9 @@ def import_phone_export(file: Path, kind: str, source: str, db: Path | None, dry
     with open_db(db, clerk, no_input) as reg:
         report = import_submissions(reg, file, kind, source, dry_run=dry_run, sheet=sheet)
     added = report.added
-    from .files import _written
+    from .app import counts_words
 
-    written = _written(added.written)
+    written = counts_words(added.written)
     if dry_run:
         if report.problems:
             echo(t("cli.dry_run_bad", n=len(report.problems)), err=True)
