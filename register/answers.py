@@ -74,9 +74,15 @@ def label_code(codes: str, text: str) -> str | None:
 
 
 def choice_list(spec: Field) -> str:
+    """The choices a refusal lists: in Khmer their labels (accepted as answers), in English
+    each code with its label."""
+    from .i18n import language
     from .vocabulary import label_key
 
-    return ", ".join(f"{code} ({t(label_key(spec.codes or '', code))})" for code in spec.choices)
+    labels = [(code, t(label_key(spec.codes or "", code))) for code in spec.choices]
+    if language() == "km":
+        return ", ".join(label for _, label in labels)
+    return ", ".join(f"{code} ({label})" for code, label in labels)
 
 
 def country_code(spec: Field, text: str) -> str | None:

@@ -149,16 +149,17 @@ def check_header(header: list[str], kind: str, path: Path) -> dict[str, str]:
     renamed = {c: by_label[c] for c in header if c and c not in names and c in by_label}
     given = [renamed.get(c, c) for c in header if c]
     problems = []
+    what = t(f"check.count.{MODEL.kind(kind).tables[-1]}")  # the kind in the clerk's words
     unknown = [c for c in given if c not in names]
     if unknown:
         problems.append(Problem("", None, "import.unknown_columns", details={
-            "file": path.name, "columns": ", ".join(unknown), "kind": kind}))
+            "file": path.name, "columns": ", ".join(unknown), "kind": kind, "what": what}))
     excused = _PERSON if kind == "departures" and "person_id" in given else set()
     missing = [s.name for s in specs if s.required and s.entry and s.name not in given
                and s.name not in excused]
     if missing:
         problems.append(Problem("", None, "import.missing_columns", details={
-            "file": path.name, "columns": ", ".join(missing), "kind": kind}))
+            "file": path.name, "columns": ", ".join(missing), "kind": kind, "what": what}))
     if problems:
         raise ValidationError(problems)
     return renamed

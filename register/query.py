@@ -55,8 +55,10 @@ def _rows(conn: sqlite3.Connection, sql: str,
 
 
 def find(reg: Register, ref: str) -> Found:
-    """The record whose id is ``ref`` or starts with it."""
-    ref = ref.strip().lower()
+    """The record whose id is ``ref`` or starts with it (Khmer digits read as digits)."""
+    from .answers import KHMER_DIGITS
+
+    ref = ref.strip().translate(KHMER_DIGITS).lower()
     if len(ref) < MIN_PREFIX:
         raise RecordNotFoundError(t("err.id_short", n=MIN_PREFIX))
     hits: list[Found] = []

@@ -74,7 +74,7 @@ def followup(
         echo(t("followup.none"))
         return
     labels = Labels()
-    echo(t("followup.count", n=len(people)))
+    echo(t("followup.count", n=digits(len(people))))
     col = {name: t(f"followup.col.{name}") for name in (
         "name", "village", "phone", "departure_date", "destination", "months_away", "planned",
         "journey")}

@@ -188,6 +188,10 @@ def test_short_ids_everywhere(filled):
     assert ref.exit_code == 0, ref.output
     shown = run(["show", filled["journey"][:6], "--db", db], "")
     assert shown.exit_code == 0 and "Sok Dara" in shown.output
+    khmer_digits = filled["journey"][:8].translate(str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩"))
+    corrected = run(["correct", khmer_digits, "--db", db, "--set", "planned_months=៦",
+                     "--reason", "asked", "--no-input"], "")
+    assert corrected.exit_code == 0 and "-> 6" in corrected.output, corrected.output
 
 
 def test_links_given_as_options_are_checked_before_the_questions(filled):

@@ -134,3 +134,19 @@ def test_a_khmer_session_by_name(khmer_register):
         assert ret == (first, "deported", 1, 1, "labour")
         ref = conn.execute("SELECT journey_id, service, referral_date FROM referrals").fetchone()
         assert ref == (first, "mosvy", "2024-06-02")
+
+
+def test_ctrl_c_saves_nothing_and_says_so(khmer_register):
+    path, env = khmer_register
+    child = pexpect.spawn(sys.executable, ["-m", "register", "add-broker", "--db", str(path)],
+                          env=env, encoding="utf-8", timeout=30)
+    child.expect_exact(": ")
+    child.sendline("ហែម រិទ្ធ")
+    child.expect_exact(": ")
+    child.sendintr()  # Ctrl-C in the middle of the record
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "បានឈប់។ គ្មានអ្វីត្រូវបានរក្សាទុកទេ។" in child.before
+    with register.open_register(path) as reg:
+        assert reg.conn.execute("SELECT count(*) FROM brokers").fetchone()[0] == 1

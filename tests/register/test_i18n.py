@@ -102,6 +102,11 @@ def test_no_sentence_is_written_outside_the_translation_layer():
                     text = keyword.value.value
                     if not (text in EN or str(text).startswith("opt:")):
                         found.append(f"{where}:{node.lineno}: help={text!r} is not a key")
+                elif keyword.arg == "help" and isinstance(keyword.value, ast.Call):
+                    # help=t("key") is translated once, when the module is imported: in the
+                    # language of that moment. Give the key itself (translated at --help).
+                    found.append(f"{where}:{node.lineno}: help={ast.unparse(keyword.value)}"
+                                 " is translated too early; give the key")
     assert not found, "\n".join(found)
 
 
@@ -226,3 +231,27 @@ def test_click_errors_in_khmer():
     result = runner.invoke(app, ["--lang", "km", "show"])
     assert result.exit_code == 2
     assert english_words(result.output) == [], result.output
+
+
+def test_every_command_and_option_has_its_help_in_khmer():
+    """Every command's and option's help comes from the catalogue (a docstring or a literal
+    would stay English)."""
+    import typer
+
+    from register.cli.helptext import localise
+
+    i18n.set_language("km")
+    try:
+        group = typer.main.get_command(app)
+        localise(group)
+        english = []
+        for name, command in group.commands.items():
+            if not re.search("[\u1780-\u17ff]", command.help or ""):
+                english.append(f"{name}: {command.help!r}")
+            for param in command.params:
+                if param.name != "help" and not re.search("[\u1780-\u17ff]",
+                                                          getattr(param, "help", "") or ""):
+                    english.append(f"{name} {param.name}: {getattr(param, 'help', None)!r}")
+        assert not english, "\n".join(english)
+    finally:
+        i18n.set_language(None)
