@@ -54,8 +54,7 @@ def init_register(path: str | Path, *, commune: str, actor: str | None = None,
     code = commune.strip().translate(KHMER_DIGITS)
     place = load_gazetteer().get(code)
     if place.level != "commune":
-        raise UnknownCodeError(f"{code} is a {place.level} code; a register needs a 6-digit "
-                               f"commune code")
+        raise UnknownCodeError(t("err.not_commune_code", code=code, level=t(f"level.{place.level}")))
     if passphrase is not None and len(passphrase) < 8:
         from .errors import PassphraseError
 

@@ -177,10 +177,10 @@ def verify_records(conn: sqlite3.Connection, own_id: str) -> list[Finding]:
                 if pending is not None and pending[0] == rkey:
                     group = pending[1]
                     pending = next(stream, None)
-            owner = chain_of.get(values[-2], audit.LOCAL)
+            owner_chain = chain_of.get(values[-2], audit.LOCAL)
             logged = None
             for chain, digest in reversed(group or ()):
-                if chain == audit.LOCAL or chain == owner:
+                if chain == audit.LOCAL or chain == owner_chain:
                     logged = digest
                     break
             if logged is None:

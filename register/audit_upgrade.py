@@ -115,9 +115,9 @@ def upgrade_v1(conn: sqlite3.Connection) -> None:
 
 def _convert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     """One version-2 entry per write: consecutive version-1 entries of one moment and reason."""
-    for (at, actor, action, reason), group in itertools.groupby(
+    for (at, actor, action, reason), entries in itertools.groupby(
             rows, key=lambda r: (r[1], r[2], r[3], r[8])):
-        group = list(group)
+        group = list(entries)
         if action == "merge":
             sources = [json.loads(r[7]) | {"register": r[5]} for r in group if r[7]]
             audit.log(conn, "merge", [], actor=actor, at=at, reason=reason,

@@ -97,8 +97,7 @@ def verify_backup(path: str | Path, *, passphrase: str | None = None,
     recorded = sidecar.read_text(encoding="utf-8").split()[0]
     actual = _sha256(path)
     if actual != recorded:
-        raise IntegrityError(f"{path.name} has changed since it was made (its SHA-256 differs): "
-                             f"do not restore it")
+        raise IntegrityError(t("err.backup_changed", file=path.name))
     key = passphrase if is_encrypted(path) else None
     return BackupInfo(path, actual, _count(path, key, expect))
 

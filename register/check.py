@@ -8,6 +8,7 @@ from . import audit, audit_check, rules
 from .db import Register, schema_version
 from .errors import is_database_error, trouble
 from .i18n import t
+from .void import voided_findings
 
 
 @dataclass
@@ -68,6 +69,7 @@ def _check(reg: Register, expect: str | None) -> CheckReport:
     for breach in rules.breaches(conn):
         report.problems.append(t("check.breach", table=t(f"table.{breach.table}"),
                                  record=breach.record_id[:8], problem=str(breach.problem)))
+    report.problems += voided_findings(conn)
     report.audit_findings = audit_check.verify(conn, reg.register_id)
     report.code = audit.anchor(conn)
     if expect is not None:

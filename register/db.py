@@ -237,10 +237,7 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
     applied, unknown = schema_state(db)
     if unknown:
         conn.close()
-        raise SchemaVersionError(
-            f"{path} was written by a newer version of this program (schema step "
-            f"{unknown[0]!r} is unknown here); update the program before opening it"
-        )
+        raise SchemaVersionError(t("err.newer_schema", path=path, step=unknown[0]))
     if upgrade and schema.migrations.pending(db):
         # Several programs may open an old register at once: upgrade under the write lock, and
         # look again at what is pending once we hold it.

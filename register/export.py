@@ -122,6 +122,7 @@ def _select(conn: sqlite3.Connection | None) -> str:
     where = (f"WHERE {not_void.format(t='journeys', a='j')} "
              f"AND {not_void.format(t='persons', a='p')}") if voided else ""
     return_join = f" AND {not_void.format(t='returns', a='r')}" if voided else ""
+    referral_void = f" AND {not_void.format(t='referrals', a='f')}" if voided else ""
     return f"""
 SELECT j.id AS journey_id, p.id AS person_id, j.source_register, p.birth_date, p.home_village,
        {", ".join(cols("p", "persons"))},
@@ -129,7 +130,7 @@ SELECT j.id AS journey_id, p.id AS person_id, j.source_register, p.birth_date, p
        {", ".join(cols("j", "journeys"))},
        r.id AS return_id, r.return_date,
        {", ".join(cols("r", "returns"))},
-       EXISTS (SELECT 1 FROM referrals f WHERE f.person_id = p.id) AS referred
+       EXISTS (SELECT 1 FROM referrals f WHERE f.person_id = p.id{referral_void}) AS referred
 FROM journeys j
 JOIN persons p ON p.id = j.person_id
 LEFT JOIN agencies a ON a.id = j.agency_id

@@ -37,6 +37,7 @@ from .db import connect, create_register, is_encrypted, now, open_register
 from .errors import (
     RegisterError,
 )
+from .i18n import t
 from .merge_inspect import Held, Source, _holdings, _inspect_all
 from .merge_link import Linking, relink
 from .model import MODEL
@@ -62,15 +63,15 @@ class MergePlan:
         return [s for s in self.sources if not s.problem and not s.already_merged]
 
     def summary(self) -> str:
-        lines = [f"Merge into {self.out}: {len(self.sources)} files, "
-                 f"{len(self.to_merge)} to merge, "
-                 f"{sum(s.already_merged for s in self.sources)} already merged, "
-                 f"{len(self.bad)} refused."]
+        lines = [t("merge.plan", out=self.out, files=len(self.sources), to_merge=len(self.to_merge),
+                   already=sum(s.already_merged for s in self.sources), refused=len(self.bad))]
         for s in self.sources:
-            state = (f"REFUSED: {s.problem}" if s.problem else
-                     "already merged (unchanged)" if s.already_merged else
-                     f"{s.counts.get('persons', 0)} persons, {s.counts.get('journeys', 0)} journeys")
-            lines.append(f"  {s.path.name}: {s.level} {s.commune_code or s.scope} - {state}")
+            state = (t("merge.refused", problem=s.problem) if s.problem else
+                     t("merge.unchanged") if s.already_merged else
+                     t("merge.counts", persons=s.counts.get("persons", 0),
+                       journeys=s.counts.get("journeys", 0)))
+            lines.append(t("merge.source", file=s.path.name, level=s.level,
+                           scope=s.commune_code or s.scope, state=state))
         return "\n".join(lines)
 
 
@@ -87,10 +88,11 @@ class MergeReport:
     code: str = ""  # the merged register's audit code after the merge
 
     def summary(self) -> str:
-        added = ", ".join(f"{n} {t}" for t, n in self.added.items() if n) or "no new records"
-        return (f"Merged {self.files_merged} files into {self.plan.out} in {self.seconds:.1f} s: "
-                f"{added}. Same person found in two communes: {self.linked_persons} persons "
-                f"linked, {self.duplicate_journeys} repeated journeys counted once.")
+        added = ", ".join(t("merge.added", n=n, what=t(f"check.count.{table}"))
+                          for table, n in self.added.items() if n) or t("merge.nothing_new")
+        return t("merge.done", files=self.files_merged, out=self.plan.out,
+                 seconds=f"{self.seconds:.1f}", added=added, linked=self.linked_persons,
+                 repeated=self.duplicate_journeys)
 
 
 def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
@@ -107,7 +109,7 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
         key = passphrase if is_encrypted(out) else None
         with open_register(out, passphrase=key) as target:
             if target.level not in MERGED_LEVELS:
-                raise RegisterError(f"{out} is a commune register; merge into a new file instead")
+                raise RegisterError(t("merge.into_commune", out=out))
             merged, held = _holdings(target.conn)
     sources = _inspect_all([Path(p) for p in inputs], merged, held, passphrase, processes)
     seen: dict[str, Path] = {}
@@ -115,11 +117,10 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
         if source.problem or not source.register_id:
             continue
         if source.register_id in seen:
-            source.problem = (f"the same register as {seen[source.register_id].name} "
-                              f"(give one version of each register)")
+            source.problem = t("merge.same_register", file=seen[source.register_id].name)
         seen[source.register_id] = source.path
         if source.path.resolve() == out.resolve():
-            source.problem = "this is the output file"
+            source.problem = t("merge.is_output")
     return MergePlan(out=out, sources=sources, passphrase=passphrase)
 
 
@@ -178,6 +179,8 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
                 "src.warnings s WHERE NOT EXISTS (SELECT 1 FROM main.warnings m WHERE "
                 "m.record_id = s.record_id AND m.code = s.code)")
         _copy_chains(conn, source, salts=bulk is None)
+        # voided records stay voided (their void entries travel with the chains)
+        conn.execute("INSERT OR IGNORE INTO main.voided SELECT * FROM src.voided")
         conn.execute("INSERT OR IGNORE INTO main.merged_sources SELECT * FROM src.merged_sources")
         conn.execute(
             "INSERT INTO main.merged_sources (register_id, commune_code, fingerprint, "
@@ -193,8 +196,8 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
                 f"SELECT count(*) FROM src.{table} s WHERE NOT EXISTS "
                 f"(SELECT 1 FROM main.{table} m WHERE m.{key} = s.{key})").fetchone()[0]
             if lost:
-                raise RegisterError(f"{lost} {table} records of {source.path.name} did not "
-                                    f"reach the output; nothing was written")
+                raise RegisterError(t("merge.lost", n=lost, what=t(f"check.count.{table}"),
+                                      file=source.path.name))
     finally:
         if conn.in_transaction:
             conn.execute("COMMIT")  # releases src; the output is a private file until renamed
@@ -259,8 +262,7 @@ def apply_merge(
     """Carry out a merge plan. Raises RegisterError listing refused files unless ``skip_bad``."""
     if plan.bad and not skip_bad:
         names = "; ".join(f"{s.path.name}: {s.problem}" for s in plan.bad)
-        raise RegisterError(f"{len(plan.bad)} input files were refused, nothing was merged "
-                            f"({names}). Fix or remove them, or use --skip-bad.")
+        raise RegisterError(t("merge.refused_files", n=len(plan.bad), names=names))
     start = time.perf_counter()
     report = MergeReport(plan=plan)
     # The merge is built in a private copy and renamed over the output when complete and
@@ -270,7 +272,7 @@ def apply_merge(
     work.unlink(missing_ok=True)
     stage.unlink(missing_ok=True)
     if any(s.encrypted for s in plan.to_merge) and plan.passphrase is None:
-        raise RegisterError("encrypted inputs need the passphrase")
+        raise RegisterError(t("merge.needs_passphrase"))
     if plan.out.exists():
         _copy_register(plan.out, work, plan.passphrase)
     else:
@@ -314,9 +316,11 @@ def apply_merge(
             with reg.write():
                 # Linkage (DuckDB, its own thread) starts once the persons are in, while the
                 # other tables and the indexes are built.
-                merge_bulk.build(conn, indexes, fresh,
-                                 lambda table: linking and table == "person_identity"
-                                 and linking.start())
+                def after(table: str) -> None:
+                    if linking is not None and table == "person_identity":
+                        linking.start()
+
+                merge_bulk.build(conn, indexes, fresh, after)
             conn.execute("DETACH DATABASE stage")
             stage.unlink(missing_ok=True)
         report.copy_seconds = time.perf_counter() - start
@@ -329,8 +333,7 @@ def apply_merge(
                 report.linked_persons, report.duplicate_journeys = linking.write()
                 report.link_seconds = linking.seconds
             if broken:
-                raise RegisterError(f"the merged records do not hold together ({broken}); "
-                                    "nothing was written")
+                raise RegisterError(t("merge.broken", detail=broken))
             if sources:
                 audit.log(conn, "merge", [], actor=reg.actor, at=now(), detail={"sources": [
                     {"register": s.register_id, "file": s.path.name, "head": s.fingerprint,
@@ -351,7 +354,7 @@ def apply_merge(
     wal = Path(str(plan.out) + "-wal")
     if wal.exists() and wal.stat().st_size:
         work.unlink(missing_ok=True)
-        raise RegisterError(f"{plan.out} is open in another program; close it and merge again")
+        raise RegisterError(t("merge.in_use", out=plan.out))
     replace_file(work, plan.out)
     fsync_directory(plan.out.parent)
     for suffix in ("-wal", "-shm"):

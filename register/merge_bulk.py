@@ -19,6 +19,7 @@ from typing import Any
 
 from . import audit
 from .errors import RegisterError
+from .i18n import t
 from .model import MODEL
 from .schema import RECORD_TABLES
 
@@ -108,8 +109,8 @@ def build(conn: sqlite3.Connection, indexes: list[str], fresh: Sequence[set[str]
         if staged != built:
             dropped = _resolve(conn, table, key, cols, fresh)
             if built != staged - dropped:  # never lose a record
-                raise RegisterError(f"{staged - dropped - built} {table} records did not reach "
-                                    f"the output; nothing was written")
+                raise RegisterError(t("merge.lost_records", n=staged - dropped - built,
+                                      table=table))
         conn.execute(f"DROP TABLE stage.stage_{table}")
         if built_hook:
             built_hook(table)

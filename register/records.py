@@ -14,7 +14,7 @@ import functools
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import audit, rules
@@ -111,7 +111,7 @@ def _rows_of(kind: Kind, rec: Mapping[str, Any], ids: Mapping[str, str],
     """The table rows a record of ``kind`` writes (ids already decided)."""
     out = []
     for name, key, fields, defaults, provenance in _layout(kind.tables):
-        row = {key: ids[name]}
+        row: dict[str, Any] = {key: ids[name]}
         for f in fields:
             row[f] = rec.get(f)
         for f, default in defaults:
@@ -325,10 +325,18 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
                 rec["person_id"] = _key_id(register_id, kind.name, key, person=True)
         if not _plan_record(batch, kind, rec, problems, report, stamp) and not problems:
             report.already_present += 1
-        report.problems.extend(p.at_row(number) for p in problems)
+        report.problems.extend(_as_typed(p, raw).at_row(number) for p in problems)
     report.warnings = [(rid, code, detail) for _, rid, code, detail in batch.warnings]
     report.written = {t: len(r) for t, r in batch.tables.items() if r}
     return report, batch
+
+
+def _as_typed(problem: Problem, raw: Mapping[str, Any]) -> Problem:
+    """A problem naming the value as it was typed (``04E063B3``), not as it was cleaned."""
+    typed = raw.get(problem.field)
+    if problem.value is None or typed is None or typed == "":
+        return problem
+    return replace(problem, value=typed)
 
 
 def _write(reg: Register, batch: _Batch) -> None:
@@ -355,8 +363,13 @@ def _write(reg: Register, batch: _Batch) -> None:
 
 def add_one(reg: Register, kind: str, values: Mapping[str, Any], *,
             today: dt.date | None = None) -> WriteReport:
-    """Add a single record (what the clerk's prompts do); raises ValidationError if it is bad."""
-    return add_records(reg, kind, [values], today=today, first_row=1)
+    """Add a single record (what the clerk's prompts do); raises ValidationError if it is bad
+    (its problems name no row: there is one record)."""
+    try:
+        return add_records(reg, kind, [values], today=today, first_row=1)
+    except ValidationError as exc:
+        raise ValidationError([Problem(p.field, p.value, p.rule, None, p.details)
+                               for p in exc.problems]) from None
 
 
 def add_departure(reg: Register, **values: Any) -> WriteReport:

@@ -224,7 +224,7 @@ def _referral_table(conn: sqlite3.Connection, params: dict[str, Any]) -> Table:
                sum(f.referral_date >= :start AND f.status IN ({marks})) AS open_month,
                count(*) AS made_year, sum(f.status IN ({marks})) AS open_year
         FROM referrals f
-        WHERE f.referral_date BETWEEN :year_start AND :end
+        WHERE f.referral_date BETWEEN :year_start AND :end AND {not_voided("referrals", "f")}
         GROUP BY k""", params)
     columns = (("made", MONTH), ("open", MONTH), ("made", YEAR), ("open", YEAR))
     counts = {r["k"]: (r["made_month"], r["open_month"], r["made_year"], r["open_year"])
@@ -301,9 +301,10 @@ def followup(reg: Register, *, months: int | None = None, as_of: str | dt.date |
         WHERE {_LIVE} AND j.departure_date <= :as_of
           AND date(j.departure_date, printf('+%d months', {planned})) < :as_of
           AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.journey_id = j.id
-                          AND r.return_date <= :as_of)
+                          AND r.return_date <= :as_of AND {not_voided("returns", "r")})
           AND NOT EXISTS (SELECT 1 FROM referrals f WHERE f.person_id = j.person_id
-                          AND f.referral_date > j.departure_date AND f.referral_date <= :as_of)
+                          AND f.referral_date > j.departure_date AND f.referral_date <= :as_of
+                          AND {not_voided("referrals", "f")})
         ORDER BY j.departure_date, j.id""", {"as_of": as_of})
     return [Overdue(**row, months_away=months_between(row["departure_date"], as_of))
             for row in found]

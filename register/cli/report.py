@@ -16,15 +16,15 @@ from ..i18n import t
 from .app import Db, Force, NoInput, app, echo, handled, need, open_db, print_table
 
 
-@app.command(help=t("report.help"))
+@app.command(help="report.help")
 @handled
 def report(
     db: Db = None,
-    month: Annotated[str | None, typer.Option("--month", help=t("report.help_month"))] = None,
-    out: Annotated[Path | None, typer.Option("--out", help=t("report.help_out"),
+    month: Annotated[str | None, typer.Option("--month", help="report.help_month")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="report.help_out",
                                              dir_okay=False)] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help=t("report.help_lang"))] = None,
-    public: Annotated[bool, typer.Option("--public", help=t("report.help_public"))] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="report.help_lang")] = None,
+    public: Annotated[bool, typer.Option("--public", help="report.help_public")] = False,
     force: Force = False,
     no_input: NoInput = False,
 ) -> None:
@@ -62,11 +62,11 @@ def report(
         echo(t("report.written_private_nt"))
 
 
-@app.command(help=t("followup.help"))
+@app.command(help="followup.help")
 @handled
 def followup(
     db: Db = None,
-    months: Annotated[int | None, typer.Option("--months", help=t("followup.help_months"))] = None,
+    months: Annotated[int | None, typer.Option("--months", help="followup.help_months")] = None,
     no_input: NoInput = False,
 ) -> None:
     from ..report import followup as overdue
@@ -78,7 +78,7 @@ def followup(
         echo(t("followup.none"))
         return
     labels = Labels()
-    echo(t("followup.count", n=len(people)))
+    echo(t("followup.count", n=digits(len(people))))
     col = {name: t(f"followup.col.{name}") for name in (
         "name", "village", "phone", "departure_date", "destination", "months_away", "planned",
         "journey")}

@@ -59,7 +59,7 @@ def test_cli_with_and_without_the_passphrase(tmp_path, monkeypatch):
     runner = CliRunner()
     db = str(tmp_path / "c.db")
     made = runner.invoke(app, ["init", "--commune", COMMUNE, "--db", db, "--encrypt"],
-                         input=f"{SECRET}\n{SECRET}\n")
+                         input=f"1\n{SECRET}\n{SECRET}\n")
     assert made.exit_code == 0, made.output
     no = runner.invoke(app, ["check", "--db", db, "--no-input"])
     assert no.exit_code == 2 and "REGISTER_PASSPHRASE" in no.output
