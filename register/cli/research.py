@@ -26,13 +26,16 @@ def synth(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 1,
     scale: Annotated[float, typer.Option(help="1.0 gives about 2 million journeys nationally.")] = 1.0,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: CPUs).")] = None,
+    scenario: Annotated[str | None, typer.Option(
+        help="Knobs that make the data harder for the estimators: a scenario name "
+             "(heterogeneity, referral, churn, mnar, return, adversarial) or knob=value.")] = None,
     no_input: NoInput = False,
 ) -> None:
     """Write synthetic commune registers with a planted truth (no real person in them)."""
     if scale <= 0:
         raise fail("--scale must be positive", 2)
     load_command("synth")(provinces=provinces, out=out, seed=seed, scale=scale,
-                          workers=workers, echo=echo)
+                          workers=workers, echo=echo, scenario=scenario)
 
 
 @app.command()
