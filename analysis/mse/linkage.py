@@ -221,6 +221,10 @@ def linkage_bootstrap(
         fit = fit_model(naive)
     naive_boot = robust_bootstrap(naive, fit, method, pthresh=pthresh, alpha=alpha, n_boot=n_boot,
                                   rng=gen, n_jobs=n_jobs)
+    # Pairs inside one list are never linked by a draw (the lists are deduplicated): leave them
+    # out, or the calibration would chase links that cannot be made.
+    across = src[left] != src[right]
+    left, right, prob = left[across], right[across], prob[across]
     scale = calibrate_links(src, left, right, prob, gen) if calibrate else 1.0
     drawn = np.empty((n_boot, (1 << len(lists)) - 1), dtype=np.int64)
     for b in range(n_boot):
