@@ -36,14 +36,16 @@ number of threads.
 
 **Convergence.** The result carries split R-hat and bulk ESS (`diagnostics`, Vehtari et al.
 2021) of *N*, :math:`\\pi_0` and the number of occupied classes, and trace plots. The defaults
-(4 chains x (10,000 + 1,000 x 50) iterations) converge (R-hat < 1.01, bulk ESS > 400) on the
-published tables and on simulated five-list tables of 2,000 people (``bench/sim_mse_latent.py``);
-chains that have not are continued, doubling their draws and discarding the first half, up to
-``max_draws``, and flagged if still short. The UK table shows why: about 3% of its posterior
-lies in a second mode near 12,000 which chains rarely cross to; a chain that starts there can
-stay 30,000 iterations. That mode is also why the UK lower limit is fragile: the 2.5% quantile
-falls between the modes (8 chains x 8,000 draws: 14,664 with Monte Carlo s.e. 1,256, against
-LCMCR's published 10,935).
+(4 chains x (10,000 + 1,000 x 50) iterations) converge (R-hat < 1.01, bulk ESS > 400) at once
+on NewOrl_5 and Western and on simulated five-list tables of 2,000 people
+(``bench/sim_mse_latent.py``); chains that have not are continued, doubling their draws and
+discarding the first half, up to ``max_draws``, and flagged if still short: UKdat_5 converges
+after two doublings (about 10 s of CPU), Ned_5 never does (R-hat 1.87 after 8,000 draws a chain,
+its posterior of N spanning 44,000-290,000: flagged). The UK table shows why extension is
+needed: about 3% of its posterior lies in a second mode near 12,000 which chains rarely cross
+to; a chain that starts there can stay 30,000 iterations. That mode is also why the UK lower
+limit is fragile: the 2.5% quantile falls between the modes (8 chains x 8,000 draws: 14,664
+with Monte Carlo s.e. 1,256, against LCMCR's published 10,935).
 
 **Where it can and cannot help.** On two-class populations the interval covers N when the hard
 class is seen often enough to be estimated; when the hard class is rarely seen (capture 0.10-0.14
