@@ -19,8 +19,12 @@ Run:  .venv/bin/python bench/sim_mse_coverage.py [--runs 400] [--n-boot 2000] [-
       [--workers 2]
 About 5 s a table on one core (two sets of 2,000 replicates).
 
-Measured (400 tables, 2,000 replicates each, seed 15; see the report of issue 15): in
-``analysis/mse/robust.py``'s notes.
+Measured (400 tables, 2,000 replicates of each kind, seed 15, 2 workers, 32 min on a loaded
+machine): stepwise found the true model in 215 of 400; mean estimate 492.8 (sd 19.4); sd of the
+replicates 19.4 (population) and 16.4 (observed people). Coverage (MC s.e.): population
+percentile (default) 0.935 (0.012), population BCa 0.868, observed-people percentile 0.892,
+observed-people BCa (SparseMSE) 0.830, profile 0.698, Wald 0.705. The default by model chosen:
+0.986 (A:B + C:D, 215 tables), 0.904 (A:B, 114), 0.955 (C:D, 22), 0.767 (independence, 43).
 """
 
 from __future__ import annotations
