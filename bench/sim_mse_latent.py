@@ -23,6 +23,14 @@ depend on ``--workers``.
 
 Run:  .venv/bin/python bench/sim_mse_latent.py [--runs 100] [--n 2000] [--seed 15] [--workers 2]
 About 10 s a run on one core.
+
+Measured (seed 15, 2 workers on a loaded machine):
+* two classes, 100 runs: latent class coverage 0.940 (MC s.e. 0.024), mean error -1.7%;
+  log-linear 0.110 (-10.6%); every run had R-hat < 1.05 and bulk ESS > 400 (median R-hat 1.002,
+  ESS 1,434), none flagged, one extended;
+* two classes, hard 0.10-0.14, 50 runs: latent class 0.720 (0.745 over the 47 converged runs),
+  mean error -9.7%; log-linear 0.000 (-19.4%); 3 runs flagged;
+* Rasch sd 1: see the report of issue 15.
 """
 
 from __future__ import annotations

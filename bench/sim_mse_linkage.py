@@ -25,7 +25,13 @@ probability band) and the recall and precision at 0.9.
 
 Run:  .venv/bin/python bench/sim_mse_linkage.py [--runs 50] [--n-boot 1000] [--seed 15]
       .venv/bin/python bench/sim_mse_linkage.py --splink [--runs 3] [--scenario NAME]
-About 6 s a run (simulated), 30-60 s a run (Splink, with the registers written).
+About 3 s a run (simulated), 30-60 s a run (Splink, with the registers written).
+
+Measured (``--runs 40 --compare``, seed 15, 240 runs), coverage of N at each recall level
+(naive / linkage-aware / previous method): 0.70: 0.00 / 0.95 / 0.70; 0.75: 0.00 / 1.00 / 0.68;
+0.80: 0.00 / 0.97 / 0.85; 0.83: 0.00 / 0.97 / 0.82; 0.89: 0.30 / 0.97 / 0.95; 0.96: 0.82 / 0.93
+/ 0.82. All: naive 0.188, linkage-aware 0.967 (MC s.e. 0.012), previous 0.804. Centre of the
+linkage-aware interval: -2.0%, -1.3%, -1.1%, 0.0%, +0.1%, +0.1% from N.
 """
 
 from __future__ import annotations
