@@ -19,9 +19,10 @@ For each run it records whether N is covered by
 **Real Splink probabilities** (``--splink``). Synthetic registers and service lists from the
 generator (`synthetic.write.write_country`, a few provinces at a small scale, one seed per run),
 merged; the lists and the register's victims linked by `register.linkage.link_records` (Splink)
-keeping pairs with p >= 0.05 (`analysis.mse.report.linked_interval`); the planted N from
-truth.json. Also prints how calibrated Splink's probabilities were (share of true pairs by
-probability band) and the recall and precision at 0.9.
+keeping pairs with p >= ``--floor`` (0.05; `analysis.mse.report.linked_interval`); the planted N
+from truth.json. Also prints the share of true pairs Splink scored at all (blocking and the
+floor bound what any linkage-aware interval can recover), how calibrated Splink's probabilities
+were (share of true pairs by probability band) and the recall and precision at 0.9.
 
 Run:  .venv/bin/python bench/sim_mse_linkage.py [--runs 50] [--n-boot 1000] [--seed 15]
       .venv/bin/python bench/sim_mse_linkage.py --splink [--runs 3] [--scenario NAME]
@@ -135,9 +136,9 @@ def splink(args: argparse.Namespace) -> None:
             lists = {p.stem: read_list(p) for p in sorted((folder / "communes" / "lists").glob("*.csv"))}
             lists["register"] = register_victims(folder / "national.db")
         n = truth["mse"]["N"]
-        res = linked_interval(lists, seed=seed, threshold=0.9, floor=0.05, n_boot=args.n_boot,
+        res = linked_interval(lists, seed=seed, threshold=0.9, floor=args.floor, n_boot=args.n_boot,
                               rng=seed)
-        linked = link_lists(lists, seed=seed, threshold=0.05)
+        linked = link_lists(lists, seed=seed, threshold=args.floor)
         true_pairs = true_pairs_from_truth(truth)
         probs = np.array([p for _, _, p in linked.linkage.pairs])
         is_true = np.array([frozenset((a, b)) in true_pairs for a, b, _ in linked.linkage.pairs])
@@ -145,22 +146,53 @@ def splink(args: argparse.Namespace) -> None:
         across = {p for p in true_pairs if len({r.split(":", 1)[0] for r in p}) == 2}
         found = {frozenset((a, b)) for a, b, p in linked.linkage.pairs if p >= 0.9}
         recall = len(found & across) / len(across)
+        scored = {frozenset((a, b)) for a, b, _ in linked.linkage.pairs}
+        ceiling = len(scored & across) / len(across)
         bands = []
-        for low, high in ((0.05, 0.5), (0.5, 0.9), (0.9, 0.99), (0.99, 1.01)):
+        for low, high in ((args.floor, 0.5), (0.5, 0.9), (0.9, 0.99), (0.99, 1.01)):
             inside = (probs >= low) & (probs < high)
             if inside.any():
                 bands.append(f"[{low:g}, {min(high, 1):g}): {inside.sum()} pairs, mean p "
                              f"{probs[inside].mean():.2f}, true {is_true[inside].mean():.2f}")
         hits["naive"] += res.naive_interval[0] <= n <= res.naive_interval[1]
         hits["linkage-aware"] += res.ci_low <= n <= res.ci_high
-        print(f"seed {seed}: N = {n}; recall at 0.9 {recall:.2f}, precision "
-              f"{is_true[kept].mean():.3f}; naive {res.naive_estimate:,.0f} "
+        print(f"seed {seed}: N = {n}; recall at 0.9 {recall:.2f} (true pairs scored at all "
+              f"{ceiling:.2f}), precision {is_true[kept].mean():.3f}; naive {res.naive_estimate:,.0f} "
               f"({res.naive_interval[0]:,.0f}-{res.naive_interval[1]:,.0f}); linkage-aware "
               f"{res.estimate:,.0f} ({res.ci_low:,.0f}-{res.ci_high:,.0f}), scale {res.scale:.2f}; "
               f"{time.perf_counter() - started:.0f} s")
         print("  Splink calibration: " + "; ".join(bands))
-    print(f"covered: naive {hits['naive']} of {args.runs}, linkage-aware {hits['linkage-aware']} of "
-          f"{args.runs}")
+        if args.diagnose:
+            _diagnose(lists, linked, true_pairs, across, n, args, seed, hits)
+    print("covered: " + ", ".join(f"{k} {v} of {args.runs}" for k, v in hits.items()))
+
+
+def _diagnose(lists, linked, true_pairs, across, n, args, seed, hits) -> None:
+    """Where the linkage-aware interval's error comes from, with the truth as an oracle: the
+    interval again (a) with the true pairs Splink never scored added at p = 1 (blocking), (b)
+    also with every probability replaced by the share of true pairs in its band (calibration)."""
+    from analysis.mse.linkage import linkage_bootstrap
+
+    names = list(lists)
+    records = sorted(linked.linkage.clusters)
+    index = {r: k for k, r in enumerate(records)}
+    sources = np.array([names.index(r.split(":", 1)[0]) for r in records])
+    pairs = [(index[a], index[b], p) for a, b, p in linked.linkage.pairs]
+    scored = {frozenset((a, b)) for a, b, _ in linked.linkage.pairs}
+    unscored = [tuple(sorted(p)) for p in across - scored if all(r in index for r in p)]
+    blocked = pairs + [(index[a], index[b], 1.0) for a, b in unscored]
+    truth = np.array([frozenset((records[a], records[b])) in true_pairs for a, b, _ in blocked])
+    prob = np.array([p for _, _, p in blocked])
+    calibrated = prob.copy()
+    for low, high in ((0.0, 0.5), (0.5, 0.9), (0.9, 0.99), (0.99, 1.01)):
+        inside = (prob >= low) & (prob < high)
+        if inside.any():
+            calibrated[inside] = truth[inside].mean()
+    recalibrated = [(a, b, q) for (a, b, _), q in zip(blocked, calibrated, strict=True)]
+    for key, cand in (("+ unscored true pairs", blocked), ("+ calibrated", recalibrated)):
+        res = linkage_bootstrap(sources, names, cand, n_boot=args.n_boot, rng=seed)
+        hits[key] = hits.get(key, 0) + (res.ci_low <= n <= res.ci_high)
+        print(f"  {key}: {res.estimate:,.0f} ({res.ci_low:,.0f}-{res.ci_high:,.0f})")
 
 
 def main() -> None:
@@ -173,6 +205,8 @@ def main() -> None:
     parser.add_argument("--provinces", default="01,22")
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--scenario", default=None)
+    parser.add_argument("--floor", type=float, default=0.05, help="Splink pairs kept (p >=)")
+    parser.add_argument("--diagnose", action="store_true", help="with --splink: oracle checks")
     args = parser.parse_args()
     (splink if args.splink else simulated)(args)
 
