@@ -20,6 +20,26 @@ show that the estimators are not fooled by them, which is the point of checking.
 
 Run:  .venv/bin/python bench/sim_mse_scenarios.py [--runs 30] [--workers 2] [--scenario NAME]
 About 15 s a run on one core.
+
+Measured (``--runs 30 --workers 2``, seeds 100-129, provinces 01 and 22 at scale 0.05, N 740-2,458;
+linkage recall 0.70-0.85). Coverage of N (mean relative error of the estimate):
+
+============= ============== ============== ============== ==============
+scenario      log-linear     latent class   linkage-aware  naive linkage
+============= ============== ============== ============== ==============
+default       0.97 (+0.5%)   1.00 (+0.5%)   0.97 (+0.4%)   0.00 (+35%)
+heterogeneity 0.00 (-18.0%)  0.07 (-14.7%)  0.00 (-17.8%)  0.47 (-8.1%)
+referral      0.97 (-6.3%)   0.10 (-20.0%)  0.87 (-10.1%)  0.73 (+16.3%)
+churn         0.90 (-1.7%)   0.90 (-2.9%)   0.93 (-2.1%)   0.03 (+34.5%)
+mnar          1.00 (-0.5%)   0.93 (-1.5%)   0.97 (-1.4%)   0.00 (+38.4%)
+return        0.97 (+1.1%)   0.93 (+0.7%)   0.90 (+0.6%)   0.00 (+36.7%)
+adversarial   0.23 (-39.4%)  0.30 (-35.4%)  0.23 (-42.0%)  0.53 (-29.1%)
+============= ============== ============== ============== ==============
+
+Shared catchability (logit sd 1, continuous) fools every estimator; referral fools the latent-class
+model (it assumes lists independent within a class) but not the log-linear one, which selects
+the referral terms; the open population as planted here costs little; mnar and return change the
+prevalence analysis, not the lists. Latent-class chains were flagged in 0-5 runs per scenario.
 """
 
 from __future__ import annotations
