@@ -30,7 +30,8 @@ Measured (seed 15, 2 workers on a loaded machine):
   ESS 1,434), none flagged, one extended;
 * two classes, hard 0.10-0.14, 50 runs: latent class 0.720 (0.745 over the 47 converged runs),
   mean error -9.7%; log-linear 0.000 (-19.4%); 3 runs flagged;
-* Rasch sd 1: see the report of issue 15.
+* Rasch sd 1, 50 runs: latent class 0.220 (-8.2%), log-linear 0.680 (-8.1%; its wider
+  bootstrap interval reaches N more often); none flagged.
 """
 
 from __future__ import annotations
