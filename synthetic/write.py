@@ -21,23 +21,21 @@ from pathlib import Path
 from typing import Any
 
 import register
+from register.db import SYNTHETIC
 
 from .country import make_country, truth_part
 from .errors import SyntheticError
 from .scenario import Scenario, scenario_from
 
 KINDS = ("agencies", "brokers", "departures", "returns", "referrals")
-#: register_meta key that marks a register as synthetic (read by analysis.data.is_synthetic).
-SYNTHETIC_KEY = "synthetic"
 _country: Any = None
 
 
 def mark_synthetic(conn: Any, how: str = "") -> None:
     """Record in ``register_meta`` that the register holds synthetic data (the analysis then marks
-    every report and figure "SYNTHETIC DATA"). Also used by the demo on the merged register,
-    which `register merge` makes afresh."""
+    every report and figure "SYNTHETIC DATA"; a merge carries the mark)."""
     conn.execute("INSERT OR REPLACE INTO register_meta (key, value) VALUES (?, ?)",
-                 (SYNTHETIC_KEY, how or "made by the synthetic generator (register synth)"))
+                 (SYNTHETIC, how or "made by the synthetic generator (register synth)"))
 
 
 @dataclass
