@@ -18,6 +18,7 @@ from .db import Register
 from .errors import RegisterError, ValidationError
 from .i18n import LANGUAGES, t, t_in
 from .model import MODEL, Model, fields_of
+from .output import writing
 from .records import WriteReport, add_records
 from .validation import Problem, normalise_text
 
@@ -172,7 +173,7 @@ def _column(label: str) -> str:
 _PERSON = {f.name for table in ("persons", "person_identity") for f in MODEL.table(table).fields}
 
 
-def template_xlsx(kind: str, out: str | Path) -> Path:
+def template_xlsx(kind: str, out: str | Path, *, force: bool = False) -> Path:
     """An Excel import template of ``kind``: the header, and the columns of phones and ID
     numbers formatted as text (so Excel keeps their leading 0), with a note saying so."""
     import openpyxl
@@ -189,9 +190,9 @@ def template_xlsx(kind: str, out: str | Path) -> Path:
             for row in range(2, TEXT_ROWS + 2):
                 sheet.cell(row=row, column=number).number_format = "@"
             sheet.column_dimensions[get_column_letter(number)].width = 16
-    out = Path(out)
-    book.save(out)
-    return out
+    with writing(out, force=force, personal=False) as tmp:
+        book.save(tmp)
+    return Path(out)
 
 
 TEXT_ROWS = 1000  # rows of a template whose phone and ID cells are formatted as text
