@@ -7,6 +7,7 @@ a file in another encoding is refused with a message saying how to save it, neve
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -92,9 +93,11 @@ def read_table(path: str | Path, sheet: str | None = None
         raise RegisterError(t("import.bad_csv", file=path.name, error=str(exc))) from None
 
 
-def _read_excel(path: Path, sheet: str | None
-                ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
-    import openpyxl  # only when an Excel file is imported
+@contextlib.contextmanager
+def excel_rows(path: Path, sheet: str | None = None) -> Iterator[Iterator[list[Any]]]:
+    """The rows of a sheet (default: the first) as lists of the values Excel stores, read as
+    they are used (a large sheet is never held whole)."""
+    import openpyxl  # only when an Excel file is read
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -105,11 +108,16 @@ def _read_excel(path: Path, sheet: str | None
             raise RegisterError(t("import.no_sheet", file=path.name, sheet=sheet,
                                   sheets=", ".join(book.sheetnames)))
         ws = book[sheet] if sheet else book.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = _header(list(next(rows, ())), path)
-        return header, list(_rows(header, (list(r) for r in rows)))
+        yield (list(r) for r in ws.iter_rows(values_only=True))
     finally:
         book.close()
+
+
+def _read_excel(path: Path, sheet: str | None
+                ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    with excel_rows(path, sheet) as rows:
+        header = _header(next(rows, []), path)
+        return header, list(_rows(header, rows))
 
 
 def import_file(
