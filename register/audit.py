@@ -65,6 +65,21 @@ def append(conn: sqlite3.Connection, entries: Iterable[Entry], *, actor: str, at
     return len(rows)
 
 
+def history(conn: sqlite3.Connection, record_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The log's entries about these records, oldest first (``before``/``after`` as dicts)."""
+    ids = list(dict.fromkeys(record_ids))
+    if not ids:
+        return []
+    cur = conn.execute(f"SELECT {_COLUMNS} FROM audit_log WHERE record_id IN "
+                       f"({', '.join('?' * len(ids))}) ORDER BY seq", ids)
+    names = [d[0] for d in cur.description]
+    entries = [dict(zip(names, row, strict=True)) for row in cur]
+    for entry in entries:
+        for side in ("before", "after"):
+            entry[side] = json.loads(entry[side]) if entry[side] else None
+    return entries
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """Something the audit check found: a broken chain, or a record changed outside the program."""
