@@ -41,11 +41,14 @@ def open_(
         server = Server(web, port=port)
     except OSError as exc:  # the port is taken
         raise fail(t("web.port_taken", port=port, error=exc.strerror or exc)) from None
-    echo(t("web.serving", url=server.url))
-    echo(t("web.how_to_stop"))
-    if browser:
-        import webbrowser
+    try:
+        echo(t("web.serving", url=server.url))
+        echo(t("web.how_to_stop"))
+        if browser:
+            import webbrowser
 
-        webbrowser.open(server.url)
-    server.run()
+            webbrowser.open(server.url)
+        server.run()  # until the Stop button, or Ctrl-C
+    except KeyboardInterrupt:  # Ctrl-C before the server's loop began
+        server.close()
     echo(t("web.stopped"))

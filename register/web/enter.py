@@ -3,7 +3,8 @@
 A form is checked by the register (:mod:`.forms`) when the clerk asks to review it: refused, it
 comes back with every answer kept and each problem beside its field; accepted, the review page
 shows the answers in plain words, with the answers in hidden fields for the Save button. Saving
-checks everything again, in the write transaction.
+checks everything again, in the write transaction; the review page's key makes the record's id,
+so saving the same review twice writes one record.
 """
 
 from __future__ import annotations
@@ -49,30 +50,28 @@ def new(kind: str) -> Any:
         step = request.form.get("step", "review")
         if step == "change":
             return _form(reg, kind, specs, answers, person, [])
-        if step == "save":
+        key = request.form.get("key", "")
+        if step == "save" and key.startswith("web:"):
             try:
-                report = forms.save(reg, kind, answers)
+                record_id, now = forms.save(reg, kind, answers, key)
             except ValidationError as exc:
                 return _form(reg, kind, specs, answers, person, exc.problems), 422
-            if not report.ids:  # the very same record was already in the register
-                return _form(reg, kind, specs, answers, person, [], already=True), 422
-            table = MODEL.kind(kind).tables[-1]
-            return redirect(f"/record/{report.ids[0]}?saved={table}", 303)
+            return redirect(f"/record/{record_id}?{'saved' if now else 'already'}=1", 303)
         problems = forms.check(reg, kind, answers)
         if problems:
             return _form(reg, kind, specs, answers, person, problems), 422
         return page("review.html", kind=kind, lines=forms.summary(reg, specs, answers),
-                    answers=answers, person=person,
+                    answers=answers, person=person, key=forms.entry_key(),
                     person_label=forms.describe(reg, "persons", person) if person else "")
 
 
 def _form(reg: Any, kind: str, specs: tuple[Any, ...], answers: forms.Answers,
-          person: str | None, problems: list[Any], already: bool = False) -> str:
+          person: str | None, problems: list[Any]) -> str:
     sorted_ = forms.sort_problems(problems, {s.name for s in specs})
     return page("form.html", kind=kind, person=person,
                 person_label=forms.describe(reg, "persons", person) if person else "",
                 fields=widgets.widgets(reg, specs, answers, sorted_.by_field, reg.commune_code),
-                general=sorted_.general, already=already)
+                general=sorted_.general)
 
 
 @bp.route("/correct/<record_id>", methods=["GET", "POST"])

@@ -6,8 +6,8 @@ what the pickers and the review page show. Every call here is a call the command
   registered leaves out the person's fields (the tables they live in, from the model);
 * a field's own rule: :func:`register.validation.clean_value`; links to other records:
   :func:`register.links.resolve`; the whole record against the register and the rule book:
-  :func:`register.records.add_records` with ``dry_run=True``, then
-  :func:`register.records.add_one` to save (which checks everything again in its transaction);
+  :func:`register.records.add_records` with ``dry_run=True``, then to save as ``add_one``
+  does (checking everything again in its transaction), with the review page's key;
 * pickers: :func:`register.query.search` (persons, agencies, brokers) and the gazetteer's
   :meth:`~register.gazetteer.Gazetteer.search` (villages of the register's commune first).
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from ..i18n import language, t
 from ..links import resolve
 from ..model import MODEL, PROMPT_SKIP, Field, fields_of
 from ..query import Found, search
-from ..records import WriteReport, add_one, add_records
+from ..records import add_records, id_for_key
 from ..validation import Problem, clean_value, is_uuid
 from ..vocabulary import label_key
 
@@ -66,9 +67,20 @@ def check(reg: Register, kind: str, answers: Answers) -> list[Problem]:
     return add_records(reg, kind, [answers], dry_run=True).problems
 
 
-def save(reg: Register, kind: str, answers: Answers) -> WriteReport:
-    """Write the record and its audit entry (raises ValidationError if it became invalid)."""
-    return add_one(reg, kind, answers)
+def entry_key() -> str:
+    """A new key for one form on its review page (see :func:`save`)."""
+    return "web:" + secrets.token_hex(16)
+
+
+def save(reg: Register, kind: str, answers: Answers, key: str) -> tuple[str, bool]:
+    """Write the record and its audit entry, as ``add_one`` does (raises ValidationError if it
+    has become invalid); return its id and whether it was written now.
+
+    ``key`` is the review page's: the record's id is made from it, so the same review saved
+    twice (a double click, the browser's Back button) is one record, not two.
+    """
+    report = add_records(reg, kind, [answers], keys=[key])
+    return (report.ids[0], True) if report.ids else (id_for_key(reg, kind, key), False)
 
 
 @dataclass

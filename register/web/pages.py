@@ -122,6 +122,7 @@ def record(record_id: str) -> Any:
         entries = [_entry(reg, e) for e in history(reg.conn, ids)]
     return page("record.html", found=found, sections=sections, warnings=warnings,
                 entries=entries, saved=request.args.get("saved"),
+                already=request.args.get("already"),
                 corrected=request.args.get("corrected"))
 
 
@@ -137,7 +138,8 @@ def _entry(reg: Any, entry: dict[str, Any]) -> dict[str, Any]:
                 spec = _spec(table, name)
                 changed.append((forms.field_label(name), forms.show(reg, spec, before.get(name)),
                                 forms.show(reg, spec, after.get(name))))
-    return {"at": entry["at"].replace("T", " ").removesuffix("+00:00") + " UTC",
+    local = dt.datetime.fromisoformat(entry["at"]).astimezone()  # the laptop's time
+    return {"at": f"{local:%Y-%m-%d %H:%M}",
             "actor": entry["actor"], "action": t(f"web.history.{entry['action']}"),
             "table": t(f"table.{table}"), "changed": changed, "reason": entry["reason"] or ""}
 
