@@ -31,8 +31,10 @@ def open_(
     from ..web.server import Server
     from ..web.session import WebSession
 
-    if lang is not None and lang not in i18n.LANGUAGES:
-        raise fail(t("report.bad_lang", lang=lang, languages=", ".join(i18n.LANGUAGES)), 2)
+    if lang is not None:  # the pages' language, and that of this command's messages
+        if lang not in i18n.LANGUAGES:
+            raise fail(t("report.bad_lang", lang=lang, languages=", ".join(i18n.LANGUAGES)), 2)
+        i18n.set_language(lang)
     path = Path(need(db, "--db", no_input, "cli.ask_file"))
     if not path.is_file() or not is_encrypted(path):
         open_register(path).close()  # a missing or damaged file is named now, not in the page
