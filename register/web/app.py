@@ -30,8 +30,7 @@ def create_app(web: WebSession) -> Flask:
 
     app = Flask("register.web", root_path=str(HERE), static_folder="static",
                 template_folder="templates")
-    app.config.update(MAX_CONTENT_LENGTH=2_000_000, SESSION_COOKIE_NAME=web.cookie,
-                      TRAP_HTTP_EXCEPTIONS=False)
+    app.config.update(MAX_CONTENT_LENGTH=2_000_000)
     app.extensions["register_session"] = web
     app.jinja_env.globals.update(t=t, kinds=MODEL.kind_names, csrf_field=security.CSRF_FIELD)
     app.jinja_env.autoescape = True

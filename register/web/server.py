@@ -43,7 +43,6 @@ class Server:
             raise
         self.host, self.port = host, int(self._server.effective_port)
         web.port = self.port  # known once bound (port 0: any free port)
-        self.app.config["SESSION_COOKIE_NAME"] = web.cookie
 
     def _late_app(self, environ: dict[str, Any], start: Callable[..., Any]) -> Any:
         return self.app(environ, start)
