@@ -1,37 +1,25 @@
-"""The browser form (``register open``) without a browser: its guard, its forms made from the
-data model, the register's rules deciding, corrections, the report, and the command itself.
+"""The browser form (``register open``) without a browser: forms made from the data model,
+the register's rules deciding, review and save, corrections, lists, the report, the session's
+clerk, passphrase and language; and the same register as the command line writes.
 
-The same answers through the form and through the command line give the same register
-(test_web_same_as_cli); a real Chromium drives the form in test_web_browser.py.
+The guard and the command are in test_web_guard.py; a real Chromium drives the form in
+test_web_browser.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import json
-import logging
-import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import register
 from register import i18n
-from register.i18n import catalogue, placeholders, t
+from register.i18n import catalogue, t
 from register.model import fields_of
 from register.validation import EARLIEST_DATE
-from register.web.app import create_app
-from register.web.security import WebError, check_bind
-from register.web.server import Server
-from register.web.session import WebSession
 from tests.conftest import COMMUNE
 from tests.register.web_support import (
     AGENCY,
@@ -39,16 +27,13 @@ from tests.register.web_support import (
     CORRECTION,
     DEPARTURE,
     SCRIPT,
-    Link,
+    Clerk,
+    Controls,
     cli_register,
     dump,
-    serving,
+    field_block,
+    text,
 )
-
-PORT = 5123
-HOST = {"Host": f"127.0.0.1:{PORT}"}
-IDENTIFYING = (DEPARTURE["name"], DEPARTURE["phone"], DEPARTURE["national_id"], "ចាន់ ថា",
-               "012999888")
 
 
 @pytest.fixture(autouse=True)
@@ -62,171 +47,6 @@ def db(tmp_path: Path) -> Path:
     path = tmp_path / "kh.db"
     register.init_register(path, commune=COMMUNE, actor="setup").close()
     return path
-
-
-class Clerk:
-    """A browser's session with the form, through Flask's test client."""
-
-    def __init__(self, db: Path, lang: str | None = "en", start: bool = True, **kw: Any) -> None:
-        self.web = WebSession(path=db, port=PORT, lang=lang, **kw)
-        self.client = create_app(self.web).test_client()
-        self.urls: list[str] = []
-        if start:
-            self.get(f"/start/{self.web.token}")
-            assert self.post("/welcome", {"clerk": CLERK}).status_code == 303
-
-    def get(self, path: str, **kw: Any) -> Any:
-        self.urls.append(path)
-        return self.client.get(path, headers={**HOST, **kw.pop("headers", {})}, **kw)
-
-    def post(self, path: str, data: dict[str, Any], csrf: bool = True, **kw: Any) -> Any:
-        self.urls.append(path)
-        body = {"csrf": self.web.csrf, **data} if csrf else data
-        response = self.client.post(path, data=body, headers={**HOST, **kw.pop("headers", {})},
-                                    **kw)
-        if response.headers.get("Location"):
-            self.urls.append(response.headers["Location"])
-        return response
-
-    def pick(self, link: Link) -> str:
-        """What the picker offers first for what the clerk typed (its id)."""
-        found = self.post(f"/api/find/{link.table}", {"q": link.text}).get_json()
-        assert found, link
-        return str(found[0]["value"])
-
-    def form(self, answers: dict[str, Any]) -> dict[str, Any]:
-        return {k: self.pick(v) if isinstance(v, Link) else v for k, v in answers.items()}
-
-    def enter(self, kind: str, answers: dict[str, Any]) -> str:
-        """Fill the form, check it on the review page, save it: the saved record's id."""
-        data = self.form(answers)
-        review = self.post(f"/new/{kind}", {**data, "step": "review"})
-        assert review.status_code == 200, text(review)
-        key = Controls(text(review)).answer("key")
-        saved = self.post(f"/new/{kind}", {**data, "step": "save", "key": key})
-        assert saved.status_code == 303, text(saved)
-        return str(saved.headers["Location"].split("/record/")[1].split("?")[0])
-
-
-def text(response: Any) -> str:
-    return response.get_data(as_text=True)
-
-
-class Controls(HTMLParser):
-    """The form controls of a page: name -> list of (tag, attributes)."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.by_name: dict[str, list[tuple[str, dict[str, str | None]]]] = {}
-        self._select: str | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag in ("input", "select", "textarea") and found.get("name"):
-            self.by_name.setdefault(str(found["name"]), []).append((tag, found))
-            self._select = str(found["name"]) if tag == "select" else None
-        elif tag == "option" and self._select:
-            self.by_name[self._select].append((tag, found))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-
-    def answer(self, name: str) -> Any:
-        """What the page holds as the answer of ``name`` (value, checked radio, selected)."""
-        controls = self.by_name.get(name, [])
-        if controls and controls[0][0] == "select":
-            chosen = [a.get("value") for tag, a in controls if tag == "option" and "selected" in a]
-            return chosen if "multiple" in controls[0][1] else (chosen or [None])[0]
-        radios = [a for tag, a in controls if a.get("type") == "radio"]
-        if radios:
-            return next((a.get("value") for a in radios if "checked" in a), None)
-        return controls[0][1].get("value") if controls else None
-
-
-def field_block(html: str, name: str) -> str:
-    match = re.search(rf'<div class="field[^"]*" id="f-{name}">(.*?)</div>\s*(?=<div class="field|'
-                      rf'</div>|<div class="actions)', html, re.S)
-    assert match, name
-    return match.group(1)
-
-
-# -- the guard -------------------------------------------------------------------------------
-def test_every_request_needs_the_session_token(db: Path):
-    clerk = Clerk(db, start=False)
-    assert clerk.get("/").status_code == 403
-    assert clerk.get("/start/not-the-token").status_code == 403
-    assert clerk.get("/list/departures").status_code == 403
-    refused = clerk.post("/new/agencies", {**AGENCY, "step": "save"})
-    assert refused.status_code == 403
-    assert 'data-reason="token"' in text(refused)
-    clerk.client.set_cookie(clerk.web.cookie, "a-guess", domain="127.0.0.1")
-    assert clerk.get("/").status_code == 403
-    started = clerk.get(f"/start/{clerk.web.token}")  # the address the command opens
-    assert started.status_code == 303
-    cookie = started.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and clerk.web.token in cookie
-    assert clerk.get("/").status_code == 303  # now in: asked who they are first
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM agencies").fetchone()[0] == 0
-
-
-def test_a_write_from_another_origin_or_without_the_form_secret_is_refused(db: Path):
-    clerk = Clerk(db)
-    data = {**AGENCY, "step": "save"}
-    for headers in ({"Origin": "http://evil.example"}, {"Origin": "http://127.0.0.1:8080"},
-                    {"Origin": "null"}, {"Referer": "http://evil.example/form.html"},
-                    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}):
-        response = clerk.post("/new/agencies", data, headers=headers)
-        assert response.status_code == 403, headers
-        assert 'data-reason="origin"' in text(response)
-    response = clerk.post("/new/agencies", data, csrf=False)
-    assert response.status_code == 403 and 'data-reason="csrf"' in text(response)
-    assert clerk.post("/new/agencies", {**data, "csrf": "x" * 43}, csrf=False).status_code == 403
-    assert clerk.post("/stop", {}, csrf=False).status_code == 403 and not clerk.web.stop.is_set()
-    # a name of the attacker's that resolves to 127.0.0.1 (DNS rebinding) is not this server,
-    # even with the session's cookie
-    bare = create_app(clerk.web).test_client(use_cookies=False)  # sends the Cookie header given
-    cookie = f"{clerk.web.cookie}={clerk.web.token}"
-    rebound = bare.get("/", headers={"Host": f"evil.example:{PORT}", "Cookie": cookie})
-    assert rebound.status_code == 403 and 'data-reason="host"' in text(rebound)
-    assert bare.get("/", headers={"Host": f"localhost:{PORT}", "Cookie": cookie}).status_code == 200
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM agencies").fetchone()[0] == 0
-    own = clerk.post("/new/agencies", data, headers={"Origin": f"http://127.0.0.1:{PORT}",
-                                                      "Sec-Fetch-Site": "same-origin"})
-    assert own.status_code == 200 and 'id="summary"' in text(own)  # the review page
-
-
-def test_the_server_binds_loopback_and_nothing_else(db: Path):
-    for host in ("0.0.0.0", "192.168.1.20", "localhost", "::1", "", "127.0.0.2", "::"):
-        with pytest.raises(WebError, match="127.0.0.1"):
-            check_bind(host)
-        with pytest.raises(WebError):
-            Server(WebSession(path=db), host=host)
-    with serving(db, lang="en") as server:
-        assert server._server.socket.getsockname()[0] == "127.0.0.1"
-        thief = socket.socket()  # another program cannot take the port over
-        thief.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        with pytest.raises(OSError):
-            thief.bind(("127.0.0.1", server.port))
-        thief.close()
-        assert server.url.startswith(f"http://127.0.0.1:{server.port}/start/")
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        conn.request("GET", "/")
-        refused = conn.getresponse()
-        assert refused.status == 403 and refused.read()
-        conn.request("GET", server.url.split(str(server.port), 1)[1])
-        started = conn.getresponse()
-        started.read()
-        assert started.status == 303
-        cookie = started.getheader("Set-Cookie").split(";")[0]
-        conn.request("GET", "/welcome", headers={"Cookie": cookie})
-        page = conn.getresponse()
-        assert page.status == 200 and page.getheader("Cache-Control") == "no-store"
-        assert "default-src 'none'" in page.getheader("Content-Security-Policy")
-        assert b"https://" not in page.read()  # nothing from the internet
 
 
 # -- forms from the model, decided by the register -------------------------------------------
@@ -471,89 +291,3 @@ def test_khmer_where_the_commune_chose_it_and_a_switch(db: Path):
     assert catalogue("en")["web.title"] in text(Clerk(db, lang=None, fallback="en").get("/"))
 
 
-def test_nothing_identifying_in_any_address_or_log(db: Path, caplog: pytest.LogCaptureFixture):
-    caplog.set_level(logging.DEBUG)
-    clerk = Clerk(db)
-    for kind, answers in SCRIPT:
-        record_id = clerk.enter(kind, answers)
-        clerk.get(f"/record/{record_id}")
-    clerk.post("/search", {"q": DEPARTURE["name"]})
-    for url in clerk.urls:
-        assert not any(value in url for value in IDENTIFYING), url
-        assert re.fullmatch(r"[/a-z_.0-9?=&-]*", url.split("/start/")[0]), url
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert not any(value in logged for value in IDENTIFYING)
-
-
-# -- the command -------------------------------------------------------------------------------
-def test_register_open_serves_until_the_stop_button(db: Path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "register", "open", "--db", str(db), "--no-browser",
-         "--lang", "en"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-        url = re.search(r"http://127\.0\.0\.1:(\d+)(/start/\S+)", line)
-        assert url, line
-        port, start = int(url.group(1)), url.group(2)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("GET", start)
-        response = conn.getresponse()
-        response.read()
-        cookie = response.getheader("Set-Cookie").split(";")[0]
-        conn.request("GET", "/welcome", headers={"Cookie": cookie})
-        csrf = re.search(r'name="csrf" content="([^"]+)"', conn.getresponse().read().decode())
-        conn.request("POST", "/stop", body=f"csrf={csrf.group(1)}",
-                     headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded",
-                              "Origin": f"http://127.0.0.1:{port}"})
-        stopped = conn.getresponse()
-        assert stopped.status == 200 and b'id="stopped"' in stopped.read()
-        out, err = process.communicate(timeout=15)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, err
-    assert t("web.stopped") in out and "Traceback" not in err
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is how Ctrl-C reaches a POSIX process")
-def test_register_open_stops_cleanly_with_ctrl_c(db: Path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "register", "open", "--db", str(db), "--no-browser",
-         "--lang", "en"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert "http://127.0.0.1:" in process.stdout.readline()
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=15)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, err
-    assert t("web.stopped") in out and "Traceback" not in err
-
-
-def test_register_open_names_a_file_that_is_no_register(tmp_path: Path):
-    from typer.testing import CliRunner
-
-    from register.cli import app
-
-    result = CliRunner().invoke(app, ["open", "--db", str(tmp_path / "none.db"), "--no-browser"])
-    assert result.exit_code == 1 and "none.db" in result.output
-
-
-# -- the catalogue -----------------------------------------------------------------------------
-def test_every_web_message_is_in_english_and_khmer():
-    english, khmer = catalogue("en"), catalogue("km")
-    keys = [k for k in english if k.startswith("web.")]
-    assert keys
-    for key in keys:
-        assert key in khmer, key
-        assert placeholders(khmer[key]) == placeholders(english[key]), key
-    root = Path(register.__file__).parent
-    used: set[str] = set()
-    for path in [*(root / "web").rglob("*.html"), *(root / "web").rglob("*.py"),
-                 root / "cli" / "web.py"]:
-        source = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r"""t\(\s*["'](web\.[a-z_.]+[a-z_])["']""", source))
-        for prefix in re.findall(r"""t\(\s*'(web\.[a-z_]+\.)' ~""", source):
-            assert any(k.startswith(prefix) for k in keys), prefix
-    assert used and not sorted(k for k in used if k not in english)

@@ -1,6 +1,7 @@
 """Shared by the tests of the browser form (``register open``) and docs/make_web_images.py: a
 clerk's answers for every kind of record, the same answers given to the command line, the
-server run in a thread, a headless Chromium, and a dump of a register to compare two of them."""
+server run in a thread, a dump of a register to compare two of them, a browser's session
+through Flask's test client, and a headless Chromium with a clerk's way of filling a form."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from typer.testing import CliRunner
 
 from register import i18n
 from register.model import MODEL
+from register.web.app import create_app
 from register.web.server import Server
 from register.web.session import WebSession
 
@@ -201,6 +204,99 @@ def chromium(downloads: Path | None = None, width: int = 1366,
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+# -- a browser's session through Flask's test client --------------------------------------------
+PORT = 5123
+HOST = {"Host": f"127.0.0.1:{PORT}"}
+
+
+class Clerk:
+    """A browser's session with the form, through Flask's test client."""
+
+    def __init__(self, db: Path, lang: str | None = "en", start: bool = True, **kw: Any) -> None:
+        self.web = WebSession(path=db, port=PORT, lang=lang, **kw)
+        self.client = create_app(self.web).test_client()
+        self.urls: list[str] = []
+        if start:
+            self.get(f"/start/{self.web.token}")
+            assert self.post("/welcome", {"clerk": CLERK}).status_code == 303
+
+    def get(self, path: str, **kw: Any) -> Any:
+        self.urls.append(path)
+        return self.client.get(path, headers={**HOST, **kw.pop("headers", {})}, **kw)
+
+    def post(self, path: str, data: dict[str, Any], csrf: bool = True, **kw: Any) -> Any:
+        self.urls.append(path)
+        body = {"csrf": self.web.csrf, **data} if csrf else data
+        response = self.client.post(path, data=body, headers={**HOST, **kw.pop("headers", {})},
+                                    **kw)
+        if response.headers.get("Location"):
+            self.urls.append(response.headers["Location"])
+        return response
+
+    def pick(self, link: Link) -> str:
+        """What the picker offers first for what the clerk typed (its id)."""
+        found = self.post(f"/api/find/{link.table}", {"q": link.text}).get_json()
+        assert found, link
+        return str(found[0]["value"])
+
+    def form(self, answers: dict[str, Any]) -> dict[str, Any]:
+        return {k: self.pick(v) if isinstance(v, Link) else v for k, v in answers.items()}
+
+    def enter(self, kind: str, answers: dict[str, Any]) -> str:
+        """Fill the form, check it on the review page, save it: the saved record's id."""
+        data = self.form(answers)
+        review = self.post(f"/new/{kind}", {**data, "step": "review"})
+        assert review.status_code == 200, text(review)
+        key = Controls(text(review)).answer("key")
+        saved = self.post(f"/new/{kind}", {**data, "step": "save", "key": key})
+        assert saved.status_code == 303, text(saved)
+        return str(saved.headers["Location"].split("/record/")[1].split("?")[0])
+
+
+def text(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+class Controls(HTMLParser):
+    """The form controls of a page: name -> list of (tag, attributes)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.by_name: dict[str, list[tuple[str, dict[str, str | None]]]] = {}
+        self._select: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag in ("input", "select", "textarea") and found.get("name"):
+            self.by_name.setdefault(str(found["name"]), []).append((tag, found))
+            self._select = str(found["name"]) if tag == "select" else None
+        elif tag == "option" and self._select:
+            self.by_name[self._select].append((tag, found))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+    def answer(self, name: str) -> Any:
+        """What the page holds as the answer of ``name`` (value, checked radio, selected)."""
+        controls = self.by_name.get(name, [])
+        if controls and controls[0][0] == "select":
+            chosen = [a.get("value") for tag, a in controls if tag == "option" and "selected" in a]
+            return chosen if "multiple" in controls[0][1] else (chosen or [None])[0]
+        radios = [a for tag, a in controls if a.get("type") == "radio"]
+        if radios:
+            return next((a.get("value") for a in radios if "checked" in a), None)
+        return controls[0][1].get("value") if controls else None
+
+
+def field_block(html: str, name: str) -> str:
+    match = re.search(rf'<div class="field[^"]*" id="f-{name}">(.*?)</div>\s*(?=<div class="field|'
+                      rf'</div>|<div class="actions)', html, re.S)
+    assert match, name
+    return match.group(1)
 
 
 # -- a clerk at the browser -------------------------------------------------------------------
