@@ -3,7 +3,9 @@
 
     python3.11 tasks.py demo     # set up .venv, build the demo register, run the notebooks on it
     python3.11 tasks.py test     # set up .venv with the test tools, run ruff and the test suite
-    python3.11 tasks.py setup    # only set up .venv (add --lab for JupyterLab)
+    python3.11 tasks.py setup    # only set up .venv (add --lab for JupyterLab, notebooks open
+                                 # as notebooks)
+    python3.11 tasks.py lock     # write requirements-lock.txt: the exact versions in .venv
     python3.11 tasks.py wheels   # does every clerk dependency have a wheel for every platform?
     python3.11 tasks.py bundle --platform win_amd64|win32|manylinux|macos --out DIR
                                  # an offline installer folder for a USB stick
@@ -11,6 +13,8 @@
 The virtual environment lives in ``.venv`` beside this file; dependencies come from
 ``pyproject.toml`` (the single source of truth) and are reinstalled only when it changes.
 
+``lock`` options:   --out FILE  (default requirements-lock.txt). To reproduce a run exactly:
+                    pip install -r requirements-lock.txt && pip install --no-deps -e .
 ``wheels`` options: --python 3.11,3.12,3.13  --platform win_amd64,win32,macos,manylinux
                     --extras link  (also check an extra; default: the clerk's install only)
                     --markdown FILE  (also write the table as Markdown)
@@ -42,6 +46,11 @@ DISTRIBUTION = "commune-migration-register"
 # sqlcipher3-binary and sqlcipher3-wheels both provide the `sqlcipher3` module.
 REPLACED = ("sqlcipher3-binary",)
 PYTHONS = ("3.11", "3.12", "3.13")
+LOCK = ROOT / "requirements-lock.txt"
+# JupyterLab reads labconfig/default_setting_overrides.json in every Jupyter configuration folder,
+# the environment's own (<prefix>/etc/jupyter) included: `setup --lab` puts the project's there,
+# so that the percent-format notebooks open as notebooks (jupytext's viewer), not as text.
+LAB_CONFIG = ROOT / ".jupyter" / "labconfig" / "default_setting_overrides.json"
 
 
 def run(*args: str | Path, check: bool = True) -> int:
@@ -88,14 +97,62 @@ def _remove_replaced() -> None:
         run(PYTHON, "-m", "pip", "uninstall", "--yes", "--quiet", *present, "sqlcipher3-wheels")
 
 
+def install_lab_config(prefix: Path = VENV) -> Path:
+    """Merge the project's JupyterLab settings into ``prefix``'s Jupyter configuration."""
+    target = prefix / "etc" / "jupyter" / "labconfig" / LAB_CONFIG.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    merged = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
+    for plugin, settings in json.loads(LAB_CONFIG.read_text(encoding="utf-8")).items():
+        current = merged.setdefault(plugin, {})
+        for key, value in settings.items():
+            current[key] = {**current.get(key, {}), **value} if isinstance(value, dict) else value
+    target.write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
+    return target
+
+
+def lock(argv: list[str]) -> int:
+    """Pin every package of .venv (``name==version``) for an exact reproduction."""
+    options = _options(argv, {"--out": str(LOCK)})
+    ensure_venv()
+    frozen = subprocess.run([str(PYTHON), "-m", "pip", "freeze", "--exclude-editable"],
+                            capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    own = canonical(DISTRIBUTION)
+    pins = sorted((line.strip() for line in frozen.splitlines()
+                   if "==" in line and canonical(line.split("==")[0]) != own),
+                  key=lambda line: canonical(line.split("==")[0]))
+    version = subprocess.run([str(PYTHON), "-c", "import platform; print(platform.python_version(), "
+                              "platform.system(), platform.machine())"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    stamps = sorted(VENV.glob(".installed-*"), key=lambda p: p.stat().st_mtime)
+    extras = [stamps[-1].name.removeprefix(".installed-").replace("-", ",")] if stamps else []
+    header = [
+        "# Exact versions of every package of the environment the analysis ran in, made by",
+        "# `python3.11 tasks.py lock` from .venv (set up with: " + (", ".join(extras) or "-")
+        + f"; Python {version}).",
+        "# Reproduce: pip install -r requirements-lock.txt && pip install --no-deps -e .",
+        "# pyproject.toml stays the source of the ranges; the notebook manifests say whether the",
+        "# packages of a run matched this file.",
+    ]
+    out = Path(options["--out"])
+    out.write_text("\n".join(header + pins) + "\n", encoding="utf-8")
+    print(f"wrote {out} ({len(pins)} packages)")
+    return 0
+
+
 def demo() -> int:
     setup("analysis,lab")
+    install_lab_config()
     return run(BIN / "register", "demo", "--out", ROOT / "demo", check=False)
+
+
+TYPED = ("register",)
 
 
 def test(pytest_args: list[str]) -> int:
     setup("analysis,dev")
     run(BIN / "ruff", "check", ".")
+    # The packages whose types are checked (the others join as they become clean).
+    run(PYTHON, "-m", "mypy", *TYPED)
     code = run(PYTHON, "-m", "pytest", *pytest_args, check=False)
     if code == 5:
         print("pytest collected no tests: that is a failure, not a pass.", flush=True)
@@ -578,8 +635,14 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return test(rest or ["-q"])
     if command == "setup":
-        setup("analysis,dev,lab" if "--lab" in rest else "analysis,dev")
+        lab = "--lab" in rest
+        setup("analysis,dev,lab" if lab else "analysis,dev")
+        if lab:
+            print(f"JupyterLab opens the notebooks as notebooks ({install_lab_config()}); "
+                  "start it with .venv/bin/jupyter lab")
         return 0
+    if command == "lock":
+        return lock(rest)
     if command in ("wheels", "bundle"):
         if not _in_venv():  # they need a recent pip and `packaging`: the venv has both
             ensure_venv()

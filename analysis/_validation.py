@@ -1,4 +1,5 @@
-"""Input checks shared by the analysis functions, and the named errors they raise.
+"""Input checks shared by the analysis functions (the named errors live in `analysis.errors`;
+they stay importable from here).
 
 Every public function validates its inputs here, at the boundary, so a researcher sees one clear
 message naming the argument (or column) at fault instead of a traceback from deep inside pandas,
@@ -7,11 +8,19 @@ statsmodels or esda.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
+from analysis.errors import (
+    AnalysisError,
+    EmptyDataError,
+    IdentifyingDataError,
+    InvalidParameterError,
+    MissingColumnsError,
+    ModelFitError,
+)
 from register.model import MODEL
 
 __all__ = [
@@ -36,34 +45,6 @@ OUTCOMES = ("forced_labour", "trafficking")
 #: Fields that never leave the register (the data model's ``sensitive`` fields: names, ID
 #: numbers, phones, free text, exact birth date, village); the analysis never reads them.
 IDENTIFYING_COLUMNS = frozenset(MODEL.sensitive)
-
-
-class AnalysisError(Exception):
-    """Base class of every error the analysis package raises on purpose."""
-
-
-class InvalidParameterError(AnalysisError, ValueError):
-    """An argument has a value outside what the function accepts (alpha, method, threshold...)."""
-
-
-class MissingColumnsError(AnalysisError, ValueError):
-    """The data frame lacks columns the function needs (the export contract names them)."""
-
-    def __init__(self, missing: Sequence[str], what: str) -> None:
-        self.missing = list(missing)
-        super().__init__(f"{what} needs column(s) missing from the data: {', '.join(self.missing)}")
-
-
-class IdentifyingDataError(AnalysisError, ValueError):
-    """The frame holds identifying fields: analysis reads the researcher export only."""
-
-
-class EmptyDataError(AnalysisError, ValueError):
-    """No rows are left to analyse after the documented exclusions."""
-
-
-class ModelFitError(AnalysisError, RuntimeError):
-    """A model could not be fitted reliably (perfect separation, no convergence, singular design)."""
 
 
 def check_alpha(alpha: float) -> float:

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from analysis.errors import AnalysisError
 from register.gazetteer import load_gazetteer
 
 Level = Literal["province", "district", "commune"]
@@ -52,7 +53,7 @@ POPULATION_SOURCE = ("Population: NIS, General Population Census of the Kingdom 
                      "estimated (see its README).")
 
 
-class UnknownLayerError(LookupError):
+class UnknownLayerError(AnalysisError, LookupError):
     """No boundary layer for this level and source."""
 
 

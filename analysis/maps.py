@@ -12,6 +12,10 @@ differences of 0.00008 as dark red against pale yellow). ``choropleth(min_span=.
 scale around its midpoint to at least ``min_span``; `prevalence_map` sets it to the median width of
 the mapped areas' intervals and says so in the colour bar's label.
 
+Prevalence maps show per cents: the colour bar reads "21%" where the estimate is 0.21.
+`area_map` draws a result on the boundaries of its own level (province, district or commune),
+nationally or within one province, with the attribution of that layer.
+
 Every function returns ``(figure, axes)``; nothing is shown or saved here.
 """
 
@@ -26,6 +30,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import PercentFormatter
 
 from analysis._validation import InvalidParameterError, check_choice
 from analysis.hotspots import HotspotResult
@@ -33,8 +38,9 @@ from analysis.prevalence import PrevalenceResult
 from analysis.results import ci_label
 from analysis.smallarea import SmallAreaResult
 
-__all__ = ["HATCH", "LISA_COLOURS", "GI_COLOURS", "choropleth", "colour_limits", "hotspot_map",
-           "prevalence_map"]
+__all__ = ["HATCH", "LISA_COLOURS", "GI_COLOURS", "area_boundaries", "area_map", "choropleth",
+           "colour_limits",
+           "hotspot_map", "prevalence_map"]
 
 HATCH = "////"
 SUPPRESSED_LABEL = "not shown (small numbers)"
@@ -78,7 +84,7 @@ def _finish(fig: Figure, ax: Axes, attribution: str, title: str | None,
             handles: list[Patch]) -> tuple[Figure, Axes]:
     ax.set_axis_off()
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=9)
     if handles:
         ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.8)
     text = "\n".join(textwrap.wrap(attribution, 110))
@@ -127,13 +133,15 @@ def choropleth(
     legend_label: str | None = None,
     figsize: tuple[float, float] = (7, 6),
     min_span: float | None = None,
+    percent: bool = False,
 ) -> tuple[Figure, Axes]:
     """Choropleth of ``gdf[column]``; unpublishable areas hatched, never coloured.
 
     ``publishable`` is a boolean column name (default ``"publishable"``; pass ``None`` when every
     value may be shown) or one flag per row. ``min_span`` is the smallest range the colour scale
     may cover (e.g. the typical interval width): a narrower range of values is widened around its
-    midpoint, so differences smaller than that do not show as different colours.
+    midpoint, so differences smaller than that do not show as different colours. ``percent``
+    labels the colour bar in per cents (the values being proportions).
     """
     gdf = _check(gdf, attribution)
     if column not in gdf.columns:
@@ -152,9 +160,11 @@ def choropleth(
     if shown.any():
         layer = gdf[shown].assign(_value=values[shown])  # only published values reach the plot
         vmin, vmax = colour_limits(values[shown], min_span)
+        legend = {"label": legend_label or column, "shrink": 0.6}
+        if percent:
+            legend["format"] = PercentFormatter(1.0, decimals=None)
         layer.plot(ax=ax, column="_value", cmap=cmap, edgecolor="white", linewidth=0.3,
-                   vmin=vmin, vmax=vmax, legend=True,
-                   legend_kwds={"label": legend_label or column, "shrink": 0.6})
+                   vmin=vmin, vmax=vmax, legend=True, legend_kwds=legend)
         ax.collections[-1].set_gid("values")
     _draw_hidden(ax, gdf, hidden, nodata, handles)
     return _finish(fig, ax, attribution, title, handles)
@@ -197,12 +207,49 @@ def prevalence_map(
     values = shown[column].dropna()
     scope = result.direct.scope if isinstance(result, SmallAreaResult) else result.scope
     unit = scope.unit_label if scope is not None else "returned migrants"
-    label = f"{result.outcome.replace('_', ' ')} ({column}), share of {unit}"
+    label = f"{result.outcome.replace('_', ' ')} ({column}), per cent of {unit}"
     if span is not None and len(values) and values.max() - values.min() < span:
-        label += f"\nscale widened to the median {ci_label(result.alpha)} width ({span:.3f}):" \
-                 "\nareas differ less than their uncertainty"
+        label += f"\nscale widened to the median {ci_label(result.alpha)} width " \
+                 f"({100 * span:.1f} percentage points):\nareas differ less than their uncertainty"
     return choropleth(merged, column, attribution=attribution, publishable="publishable", ax=ax,
-                      title=title or result.title, cmap=cmap, legend_label=label, min_span=span)
+                      title=title or result.title, cmap=cmap, legend_label=label, min_span=span,
+                      percent=True)
+
+
+LEVELS = {"province_code": "province", "district_code": "district", "commune_code": "commune"}
+
+
+def area_boundaries(level: str, province: str | None = None) -> gpd.GeoDataFrame:
+    """`analysis.geo.load_boundaries` at ``level``, of the whole country or of one ``province``
+    (nationally, the few uncoded commune polygons stay, drawn as "no data")."""
+    from analysis.geo import load_boundaries
+
+    check_choice("level", level, LEVELS.values())
+    boundaries = load_boundaries(level)  # type: ignore[arg-type]
+    if province:
+        inside = boundaries["code"].fillna("").str.startswith(str(province).zfill(2))
+        boundaries = boundaries[inside.to_numpy()]
+    return boundaries
+
+
+def area_map(result: PrevalenceResult | SmallAreaResult, *, province: str | None = None,
+             column: str = "estimate", title: str | None = None,
+             figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:
+    """`prevalence_map` of ``result`` on the boundaries of its own level (``result.by``:
+    province, district or commune codes), of the whole country or of one ``province``, with that
+    layer's attribution (`analysis.geo`)."""
+    from analysis.geo import attribution
+
+    level = LEVELS.get(result.by)
+    if level is None:
+        raise InvalidParameterError(f"no boundaries for areas {result.by!r}; map results by "
+                                    f"{', '.join(LEVELS)}")
+    boundaries = area_boundaries(level, province)
+    size = figsize or ((9, 7.5) if level == "commune" and not province else (7, 6))
+    fig = Figure(figsize=size)
+    ax = fig.add_subplot()
+    return prevalence_map(result, boundaries, attribution=attribution(level),  # type: ignore[arg-type]
+                          column=column, ax=ax, title=title, cmap="YlOrRd")
 
 
 def hotspot_map(

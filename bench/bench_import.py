@@ -67,7 +67,8 @@ def bare(path: Path, rows: list[dict[str, object]]) -> float:
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany("INSERT INTO persons (id, sex, birth_date, birth_year, home_village, "
                      "source_register, recorded_at) VALUES (?,?,?,?,?,?,?)", persons)
-    conn.executemany("INSERT INTO person_identity VALUES (?,?,?,?)", identity)
+    conn.executemany("INSERT INTO person_identity (person_id, name, national_id, phone) "
+                     "VALUES (?,?,?,?)", identity)
     conn.executemany("INSERT INTO journeys (id, person_id, departure_date, destination_country, "
                      "sector, channel, n_brokers, has_passport, fee_usd, debt_usd, "
                      "source_register, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", journeys)

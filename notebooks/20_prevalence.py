@@ -10,102 +10,101 @@
 #     language: python
 #     name: python3
 # ---
-# notebook-version: 1
+# notebook-version: 2
 
 # %% [markdown]
-# # Prevalence of forced labour and trafficking by province
+# # Prevalence of forced labour and trafficking
 #
 # Among returned migrants: forced labour by the ICLS 2018 statistical definition (at least one
-# involuntariness and one coercion indicator among the eleven ILO indicators) and trafficking
-# (exploitation with deception or abuse of vulnerability). Intervals respect the clustering of
-# migrants in communes (Wilson interval on the design-effect-adjusted sample size); small-area
-# estimates shrink provinces with few returns toward the rest of the data. Provinces with too
-# few returns or cases to publish are suppressed in tables and hatched on maps.
+# involuntariness and one coercion indicator among the eleven ILO indicators; children by the
+# separate rule for children) and trafficking (exploitation with a means such as deception; for
+# a minor no means is needed, Palermo Protocol art. 3(c)). Indicators left unrecorded are
+# multiply imputed once and the imputations shared by every estimate below (Rubin's rules).
+# Intervals respect the clustering of migrants in communes. Small-area estimates shrink areas
+# with few returns toward the rest and keep their uncertainty. Areas with too few returns or
+# cases to publish are suppressed in tables and hatched on maps.
 
 # %% tags=["parameters"]
 register = "../demo/national.db"
 output_dir = "results/20_prevalence"
-province = None
+province = None  # one province: its districts
 period = None  # [first, last] departure year
-seed = 1
+seed = 1  # seeds the imputation of missing indicators
+imputations = 20  # number of imputations
 threshold = 5
 alpha = 0.05
 
 # %%
-from pathlib import Path
+import analysis as an
 
-import matplotlib
-import pandas as pd
-
-matplotlib.use("Agg")
-from analysis.data import load_selection
-from analysis.geo import attribution, load_boundaries
-from analysis.maps import prevalence_map
-from analysis.prevalence import estimate_prevalence
-from analysis.publish import save_figure, save_table
-from analysis.smallarea import small_area_prevalence
-
-out = Path(output_dir)
-out.mkdir(parents=True, exist_ok=True)
-df = load_selection(register, province, period)
-by = "district_code" if province else "province_code"  # one province: its districts
-print(f"{int(df['returned'].sum()):,} returned migrants in {df[by].nunique()} areas")
+run = an.notebook_setup(register, output_dir, province=province, period=period,
+                        threshold=threshold, seed=seed, alpha=alpha)
+df = run.frame
+by = "district_code" if province else "province_code"
+imp = an.impute_outcomes(df, m=imputations, rng=seed)
+print(imp.summary())
 
 # %% [markdown]
 # ## Direct estimates with commune-clustered intervals
 
 # %%
-results = {}
 for outcome in ("forced_labour", "trafficking"):
-    results[outcome] = estimate_prevalence(df, outcome=outcome, by=by, alpha=alpha,
-                                           threshold=threshold)
-    print(results[outcome].summary())
-    save_table(results[outcome].to_frame(), out / f"prevalence_{outcome}.csv", threshold=threshold)
+    result = an.estimate_prevalence(df, outcome=outcome, by=by, alpha=alpha, threshold=threshold,
+                                    imputations=imp)
+    print(result.summary())
+    run.note(an.prevalence_finding(result), kind="finding", key=True)
+    run.table(result.to_frame(), f"prevalence_{outcome}", title=result.title,
+              interval=("estimate", "lower", "upper"),
+              interval_label=f"{outcome.replace('_', ' ')}, % ({an.ci_label(alpha)})",
+              columns={"n": "returned journeys", "n_persons": "persons"},
+              key=outcome == "forced_labour", show=False)
 
 # %% [markdown]
-# ## Small-area (empirical Bayes) estimates
+# ## Small-area estimates (Fay-Herriot)
 
 # %%
 smoothed = {}
 for outcome in ("forced_labour", "trafficking"):
-    smoothed[outcome] = small_area_prevalence(df, outcome=outcome, by=by, alpha=alpha,
-                                              threshold=threshold)
-    shown = save_table(smoothed[outcome].to_frame(), out / f"small_area_{outcome}.csv",
-                       threshold=threshold)
-shown
+    smoothed[outcome] = an.small_area_prevalence(df, outcome=outcome, by=by, alpha=alpha,
+                                                 threshold=threshold, imputations=imp)
+    print(smoothed[outcome].summary())
+    run.table(smoothed[outcome].to_frame(), f"small_area_{outcome}", show=False)
+    for text in smoothed[outcome].notes:
+        run.note(f"{outcome.replace('_', ' ')}, small-area estimates: {text}")
+
+# %% [markdown]
+# ## Maps (suppressed areas hatched; the colour scale never narrower than the uncertainty)
+
+# %%
+for outcome, result in smoothed.items():
+    fig, _ = an.area_map(result, province=province, title=run.title(result.title, wrap=80))
+    run.figure(fig, f"map_{outcome}", title=result.title, key=outcome == "forced_labour")
+
+# %% [markdown]
+# ## The whole country by district and by commune
+# Finer areas have fewer returns each: their estimates lean more on the national level, and
+# more of them are suppressed.
+
+# %%
+if not province:
+    for level in ("district_code", "commune_code"):
+        fine = an.small_area_prevalence(df, outcome="forced_labour", by=level, alpha=alpha,
+                                        threshold=threshold, imputations=imp)
+        run.table(fine.to_frame(), f"small_area_forced_labour_{level}", show=False)
+        fig, _ = an.area_map(fine, title=run.title(fine.title, wrap=80))
+        run.figure(fig, f"map_forced_labour_{level.removesuffix('_code')}", title=fine.title)
 
 # %% [markdown]
 # ## Per 100,000 residents (2019 census)
 # Prevalence among returned migrants says how risky migration is; the rate per resident says
-# how much of a province's population is affected. Recorded migrants only: a lower bound.
+# how much of a province's population is affected. Recorded migrants and recorded cases only:
+# lower bounds.
 
 # %%
-from analysis.geo import load_population
-
 if not province:
-    population = load_population()["population"]
-    returned = df[df["returned"] == 1]
-    per_resident = pd.DataFrame({
-        "journeys": df.groupby("province_code").size(),
-        "cases": returned.groupby("province_code")["forced_labour"].sum().astype(int),
-    }).reindex(population.index, fill_value=0)
-    per_resident["population"] = population
-    per_resident["journeys_per_100k"] = 1e5 * per_resident["journeys"] / population
-    per_resident["cases_per_100k"] = 1e5 * per_resident["cases"] / population
-    shown = save_table(per_resident, out / "per_100k_residents.csv", threshold=threshold,
-                       counts=["journeys", "cases"])
-    shown
-
-# %% [markdown]
-# ## Maps (suppressed areas hatched)
-
-# %%
-level = "district" if province else "province"
-boundaries = load_boundaries(level)
-if province:
-    boundaries = boundaries[boundaries["code"].str.startswith(province)]
-for outcome, result in smoothed.items():
-    fig, _ = prevalence_map(result, boundaries, attribution=attribution(level),
-                            title=f"{outcome.replace('_', ' ')} among returned migrants "
-                                  f"(small-area estimate)")
-    save_figure(fig, out / f"map_{outcome}.png")
+    run.table(an.rates_per_resident(df), "per_100k_residents", counts=["journeys", "cases"],
+              title="Journeys and recorded forced-labour cases per 100,000 residents "
+                    "(population: 2019 census)",
+              columns={"journeys": "journeys", "cases": "recorded cases",
+                       "journeys_per_100k": "journeys per 100,000",
+                       "cases_per_100k": "cases per 100,000"})

@@ -10,59 +10,57 @@
 #     language: python
 #     name: python3
 # ---
-# notebook-version: 1
+# notebook-version: 2
 
 # %% [markdown]
 # # Trends over time
 #
 # Departures by year and channel, and the prevalence of forced labour and trafficking among
-# returned migrants by year of departure, with commune-clustered intervals. Recent years have
-# fewer returns (people are still abroad), so their intervals are wider.
+# returned migrants by year of departure, with commune-clustered intervals. Recent departures
+# have had less time to come back (right-censoring): their returns are not all observed, and
+# the ones observed are the short stays. Those years are drawn open and dashed on a grey band,
+# and are not a fall.
 
 # %% tags=["parameters"]
 register = "../demo/national.db"
 output_dir = "results/50_trends"
 province = None
 period = None
-seed = 1
+seed = 1  # seeds the imputation of missing indicators
+imputations = 20
 threshold = 5
 alpha = 0.05
 
 # %%
-from pathlib import Path
+import analysis as an
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
-from analysis.data import load_selection
-from analysis.prevalence import estimate_prevalence
-from analysis.publish import save_figure, save_table
-
-out = Path(output_dir)
-out.mkdir(parents=True, exist_ok=True)
-df = load_selection(register, province, period)
-df = df.assign(departure_year_text=df["departure_year"].astype("string"))
+run = an.notebook_setup(register, output_dir, province=province, period=period,
+                        threshold=threshold, seed=seed, alpha=alpha)
+df = run.frame
+follow = an.follow_up(df)
+print(follow.summary())
+if follow.warning():
+    run.note(follow.warning())
 
 # %%
-channels = df.pivot_table(index="departure_year", columns="channel", values="journey_key",
-                          aggfunc="size", fill_value=0)
-shown = save_table(channels, out / "departures_by_channel.csv", threshold=threshold,
-                   counts=list(channels.columns))
-shown
+channels = an.departures_by_year(df, "channel")
+run.table(channels, "departures_by_channel", counts=list(channels.columns),
+          title="Journeys by year of departure and recruitment channel")
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4))
+imp = an.impute_outcomes(df, m=imputations, rng=seed)
+trends = {}
 for outcome in ("forced_labour", "trafficking"):
-    result = estimate_prevalence(df, outcome=outcome, by="departure_year_text", alpha=alpha,
-                                 threshold=threshold)
-    table = save_table(result.to_frame(), out / f"{outcome}_by_year.csv", threshold=threshold)
-    years = table.index.astype(int)
-    ax.plot(years, table["estimate"], marker="o", label=outcome.replace("_", " "))
-    ax.fill_between(years, table["lower"].astype(float), table["upper"].astype(float),
-                    alpha=0.2)
-ax.set_xlabel("year of departure")
-ax.set_ylabel("share of returned migrants")
-ax.legend()
-save_figure(fig, out / "trends.png")
+    result = an.estimate_prevalence(df, outcome=outcome, by="departure_year", alpha=alpha,
+                                    threshold=threshold, imputations=imp)
+    trends[outcome.replace("_", " ")] = result
+    run.table(result.to_frame(), f"{outcome}_by_year", title=result.title,
+              interval=("estimate", "lower", "upper"),
+              interval_label=f"{outcome.replace('_', ' ')}, % ({an.ci_label(alpha)})",
+              columns={"n": "returned journeys"}, show=False)
+title = result.scope.title("Forced labour and trafficking by year of departure")
+fig, ax = an.plot_trend(trends, follow, title=run.title(title, wrap=80),
+                        ylabel=f"per cent of returned journeys ({an.ci_label(alpha)} shaded)")
+an.percent_axis(ax)
+run.figure(fig, "trends", title=title,
+           note="Open markers on the grey band: years whose returns are not all observed yet.")

@@ -36,7 +36,7 @@
 # same people over the same period.
 
 # %% tags=["parameters"]
-register = "../demo/national.db"  # the export the runner passes to every notebook (unused: MSE reads lists)
+register = "../demo/national.db"  # the researcher export: the selection, its period, synthetic or not
 register_db = "../demo/national.db"  # the merged register (identities stay inside this step)
 lists_dir = "../demo/communes/lists"  # victim lists: mosvy.csv, police.csv, ngo.csv
 output_dir = "results/60_mse"
@@ -52,27 +52,14 @@ latent_chains = {"burnin": 10_000, "draws": 1_000, "thin": 50}  # latent-class s
 import json
 from pathlib import Path
 
+import analysis as an
 from analysis.mse import estimate, load_published
 from analysis.mse.ensemble import ensemble
 from analysis.mse.report import by_stratum, linked_interval, threshold_sensitivity
 from analysis.mse.sources import link_lists, read_list, register_victims, true_pairs_from_truth
-from analysis.publish import save_table
 
-out = Path(output_dir)
-out.mkdir(parents=True, exist_ok=True)
-
-
-def selected(records):
-    """Records of the chosen province and period (all when both are None)."""
-    keep = []
-    for r in records:
-        year = int(str(r.get("contact_date") or "0")[:4] or 0)
-        if province and r.get("province_code") != province:
-            continue
-        if period and not (period[0] <= year <= period[1]):
-            continue
-        keep.append(r)
-    return keep
+run = an.notebook_setup(register, output_dir, province=province, period=period,
+                        threshold=threshold, seed=seed, alpha=alpha, n_boot=n_boot)
 
 
 # %% [markdown]
@@ -90,12 +77,14 @@ print(uk.summary())
 
 # %%
 lists_path = Path(lists_dir)
-lists = {p.stem: selected(read_list(p)) for p in sorted(lists_path.glob("*.csv"))}
-lists["register"] = selected(register_victims(register_db))
+lists = {p.stem: an.select_records(read_list(p), province, period)
+         for p in sorted(lists_path.glob("*.csv"))}
+lists["register"] = an.select_records(register_victims(register_db), province, period)
 linked = link_lists(lists, seed=seed)
 print(linked.summary())
 truth_file = lists_path.parent / "truth.json"
 truth = json.loads(truth_file.read_text()) if truth_file.exists() else None
+quality = None
 if truth:  # synthetic data only: the true links are known
     quality = linked.quality(true_pairs_from_truth(truth))
     print({k: round(v, 3) if isinstance(v, float) else v for k, v in quality.items()
@@ -106,8 +95,7 @@ if truth:  # synthetic data only: the true links are known
 
 # %%
 table = linked.table()
-save_table(table.set_index(list(linked.lists)), out / "capture_patterns.csv",
-           threshold=threshold, counts=["count"])
+run.table(table.set_index(list(linked.lists)), "capture_patterns", counts=["count"])
 
 # %% [markdown]
 # ## 4. The estimate: headline interval, and the intervals beside it
@@ -119,8 +107,7 @@ save_table(table.set_index(list(linked.lists)), out / "capture_patterns.csv",
 result = estimate(table, alpha=alpha, n_boot=n_boot, rng=seed)
 print(result.summary(threshold=threshold))  # no table of small cells in published output
 profile = estimate(table, alpha=alpha, ci="profile")
-(out / "estimate.json").write_text(json.dumps(
-    {"headline": result.to_dict(), "profile": profile.to_dict()}, indent=1, default=str))
+run.json({"headline": result.to_dict(), "profile": profile.to_dict()}, "estimate")
 if truth:
     print(f"synthetic truth: {truth['mse']['N']:,} victims")
 
@@ -130,8 +117,7 @@ if truth:
 # %%
 methods = ensemble(table, alpha=alpha, n_boot=n_boot, rng=seed, latent=latent_chains)
 print(methods.summary())
-save_table(methods.to_frame().assign(observed=methods.observed), out / "methods.csv",
-           threshold=threshold, counts=["observed"])
+run.table(methods.to_frame().assign(observed=methods.observed), "methods", counts=["observed"])
 
 # %% [markdown]
 # ## 6. Linkage uncertainty in the interval
@@ -141,6 +127,13 @@ save_table(methods.to_frame().assign(observed=methods.observed), out / "methods.
 # %%
 linkage = linked_interval(lists, seed=seed, alpha=alpha, n_boot=n_boot or 1000, rng=seed)
 print(linkage.summary())
+planted = an.planted_victims(truth, province, period)  # synthetic data, whole country only
+run.table(an.mse_headline(result, linkage, profile, planted), "headline", counts=["observed"],
+          title="Victims in total, seen by a list or not: the estimates side by side",
+          interval=("value", "ci_low", "ci_high"), interval_unit="count",
+          interval_label=f"victims ({an.ci_label(alpha)})",
+          columns={"observed": "people on at least one list"}, key=True)
+run.note(an.mse_linkage_caveat(result, linkage, quality, planted), key=True)
 
 # %% [markdown]
 # ## 7. How much the linkage threshold matters
@@ -148,12 +141,11 @@ print(linkage.summary())
 # %%
 sensitivity = threshold_sensitivity(lists, (0.5, 0.9, 0.99), seed=seed, alpha=alpha,
                                     n_boot=n_boot, rng=seed)
-save_table(sensitivity, out / "linkage_sensitivity.csv", threshold=threshold,
-           counts=["persons", "observed"])
+run.table(sensitivity, "linkage_sensitivity", counts=["persons", "observed"])
 
 # %% [markdown]
 # ## 8. By sex (heterogeneity): separate estimates where enough people were seen
 
 # %%
 by_sex = by_stratum(linked.persons, linked.lists, "sex", alpha=alpha, n_boot=n_boot, rng=seed)
-save_table(by_sex, out / "by_sex.csv", threshold=threshold, counts=["observed"])
+run.table(by_sex, "by_sex", counts=["observed"])

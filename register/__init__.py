@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .check import CheckReport, check_register
 from .correct import correct
-from .db import Register, change_passphrase, create_register, open_register, schema_version
+from .db import Register, create_register, open_register, schema_version
 from .errors import (
     EncryptedRegisterError,
     IntegrityError,
@@ -25,6 +25,7 @@ from .errors import (
     UnknownCodeError,
     ValidationError,
 )
+from .exclusive import change_passphrase
 from .export import export_researcher, researcher_rows
 from .i18n import t
 from .io import import_file, read_rows, template
@@ -53,8 +54,7 @@ def init_register(path: str | Path, *, commune: str, actor: str | None = None,
     code = commune.strip().translate(KHMER_DIGITS)
     place = load_gazetteer().get(code)
     if place.level != "commune":
-        raise UnknownCodeError(f"{code} is a {place.level} code; a register needs a 6-digit "
-                               f"commune code")
+        raise UnknownCodeError(t("err.not_commune_code", code=code, level=t(f"level.{place.level}")))
     if passphrase is not None and len(passphrase) < 8:
         from .errors import PassphraseError
 

@@ -19,6 +19,7 @@ from . import export
 from .errors import RegisterError
 from .i18n import LANGUAGES, t
 from .model import MODEL, Field
+from .output import check_output, writing
 from .standards import MAPPING, WITHHELD, ctdc_columns, htcds_fields, htcds_values
 from .vocabulary import LICENCE_STATUSES
 from .xlsform import choice_label_key, choices_of, text_in
@@ -152,25 +153,24 @@ def entries(lang: str = "en", formats: tuple[str, ...] = ("researcher", "htcds",
 
 
 def write_codebook(out: str | Path, *, lang: str = "en",
-                   formats: tuple[str, ...] = ("researcher", "htcds", "ctdc")) -> int:
+                   formats: tuple[str, ...] = ("researcher", "htcds", "ctdc"),
+                   force: bool = False) -> int:
     """Write the codebook as Markdown (``.md``) or CSV (``.csv``); return the number of columns
     described."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".md", ".csv"):
         raise RegisterError(t("formats.codebook_suffix", file=out.name))
-    if not out.parent.exists():
-        raise RegisterError(t("err.no_folder", folder=out.parent))
+    check_output(out, force=force)
     rows = entries(lang, formats)
-    tmp = out.with_name(out.name + ".partial")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
+    with writing(out, force=force, personal=False) as tmp, \
+            tmp.open("w", encoding="utf-8", newline="") as fh:
         if suffix == ".csv":
             writer = csv.writer(fh)
             writer.writerow(COLUMNS)
             writer.writerows(e.cells() for e in rows)
         else:
             fh.write(_markdown(rows, lang))
-    tmp.replace(out)
     return len(rows)
 
 

@@ -143,7 +143,9 @@ def _judge(conn: sqlite3.Connection, overlay: _Overlay,
 def _write(reg: Register, changed: list[tuple[str, str, dict[str, Any] | None, dict[str, Any]]],
            reason: str) -> dict[str, tuple[Any, Any]]:
     result: dict[str, tuple[Any, Any]] = {}
+    written: list[audit.Written] = []
     at = now()
+    audit.refuse_foreign(reg, [(table, key) for table, key, _, _ in changed])
     with reg.write() as conn:
         for table, key, before, after in changed:
             key_column = MODEL.key_of(table)
@@ -158,12 +160,15 @@ def _write(reg: Register, changed: list[tuple[str, str, dict[str, Any] | None, d
                 raise ValidationError([Problem(", ".join(values), None, "rule.database",
                                                details={"error": str(exc)})]) from None
             stored = _row(conn, table, key)
-            action = "update" if before is not None else "insert"
-            audit.append(conn, [audit.Entry(table, key, action, before, stored, reason)],
-                         actor=reg.actor, at=at)
+            old = {name: (before or {}).get(name) for name, value in values.items()
+                   if (before or {}).get(name) != value}
+            written.append(audit.Written(table, key, stored or {}, old))
             for name, value in values.items():
                 if (before or {}).get(name) != value:
                     result[name] = ((before or {}).get(name), value)
+        # One entry for the whole correction: the rows as they now stand, the old values.
+        if written:
+            audit.log(conn, "correct", written, actor=reg.actor, at=at, reason=reason)
         _rewarn(reg, conn, [(table, key) for table, key, _, _ in changed], at)
     return result
 

@@ -25,6 +25,7 @@ from .errors import (
     NotARegisterError,
     PassphraseError,
     RegisterError,
+    RetiredError,
     SchemaVersionError,
 )
 from .i18n import t
@@ -41,6 +42,13 @@ def now() -> str:
 
 
 def new_id() -> str:
+    """A new record id: a random UUID (version 4).
+
+    Time-ordered ids (UUID version 7) were tried (issue 12) and not kept: their first eight
+    characters are the time to about a minute, so records entered together share them and the
+    clerk's short references (``register show 5998f8e7``) become ambiguous; and the merge, which
+    they were to speed up, builds its tables in key order anyway (``register.merge_bulk``).
+    """
     return str(uuid.uuid4())
 
 
@@ -67,6 +75,7 @@ def connect(path: str | Path, durable: bool = True,
     maintained ``sqlcipher3`` binding). ``durable=False`` (synthetic data only) skips the flushes
     to disk that make a committed record survive a power cut.
     """
+    conn: Any
     if passphrase is None:
         # A file URI (uri=True): ATTACH of a URI then works on every platform, Windows included.
         conn = sqlite3.connect(sqlite_uri(path), uri=True, isolation_level=None,
@@ -98,6 +107,7 @@ class Register:
     path: Path
     db: Any  # sqlite_utils.Database
     actor: str
+    read_only: bool = False  # opened from read-only media (a write-protected stick, a CD)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -130,6 +140,8 @@ class Register:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if _retired(conn):
+                raise RetiredError(t("exclusive.retired", path=self.path.name))
             yield conn
         except BaseException:
             if conn.in_transaction:
@@ -146,6 +158,15 @@ class Register:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+RETIRED = "retired_at"  # register_meta key of a file another one replaced (register.exclusive)
+
+
+def _retired(conn: Any) -> bool:
+    """Has this file been replaced by another (see register.exclusive)?"""
+    return conn.execute("SELECT 1 FROM register_meta WHERE key = ?", (RETIRED,)).fetchone() \
+        is not None
 
 
 def is_encrypted(path: str | Path) -> bool:
@@ -174,7 +195,8 @@ def schema_state(db: Any) -> tuple[list[str], list[str]]:
 
 
 def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool = True,
-                  durable: bool = True, passphrase: str | None = None) -> Register:
+                  durable: bool = True, passphrase: str | None = None,
+                  _retry: bool = True) -> Register:
     """Open an existing register, applying pending migrations of a known older schema.
 
     Raises
@@ -188,22 +210,34 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
     _check_file(path, passphrase)
     if passphrase is not None and not is_encrypted(path):
         passphrase = None  # a plain register opens as it is
+    read_only = False
     try:
         conn = connect(path, durable, passphrase)
         db = sqlite_utils.Database(conn)
         tables = set(db.table_names())
     except sqlite3.DatabaseError as exc:
-        raise NotARegisterError(t("err.unreadable", path=path, error=exc)) from exc
+        if passphrase is not None or not on_read_only_media(path):
+            raise NotARegisterError(t("err.unreadable", path=path, error=exc)) from exc
+        # A WAL register cannot be opened normally where its -shm file cannot be made: read it
+        # as it is (immutable: nobody can write there anyway).
+        conn = sqlite3.connect(sqlite_uri(path, mode="ro", immutable="1"), uri=True,
+                               isolation_level=None)
+        db = sqlite_utils.Database(conn)
+        tables = set(db.table_names())
+        read_only, upgrade = True, False
     if "register_meta" not in tables or schema.migrations.migrations_table not in tables:
         conn.close()
         raise NotARegisterError(t("err.not_register", path=path))
+    if _retired(conn):  # opened in the instant another program replaced the file: open anew
+        conn.close()
+        if _retry:
+            return open_register(path, actor=actor, upgrade=upgrade, durable=durable,
+                                 passphrase=passphrase, _retry=False)
+        raise RetiredError(t("exclusive.retired", path=path.name))
     applied, unknown = schema_state(db)
     if unknown:
         conn.close()
-        raise SchemaVersionError(
-            f"{path} was written by a newer version of this program (schema step "
-            f"{unknown[0]!r} is unknown here); update the program before opening it"
-        )
+        raise SchemaVersionError(t("err.newer_schema", path=path, step=unknown[0]))
     if upgrade and schema.migrations.pending(db):
         # Several programs may open an old register at once: upgrade under the write lock, and
         # look again at what is pending once we hold it.
@@ -217,7 +251,18 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
                 conn.execute("ROLLBACK")
             conn.close()
             raise
-    return Register(path=path, db=db, actor=actor or default_actor())
+    return Register(path=path, db=db, actor=actor or default_actor(), read_only=read_only)
+
+
+def on_read_only_media(path: str | Path) -> bool:
+    """Is the file on a file system mounted read-only, or in a folder this user cannot write?"""
+    folder = Path(path).resolve().parent
+    if not os.access(folder, os.W_OK):
+        return True
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is None:  # Windows: no mount flags; the folder's access says enough
+        return False
+    return bool(statvfs(folder).f_flag & os.ST_RDONLY)
 
 
 def create_register(
@@ -244,6 +289,7 @@ def create_register(
         raise RegisterError(t("err.no_folder", folder=path.parent))
     tmp = path.with_name(path.name + ".creating")
     tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner only, from the start
     conn = connect(tmp, durable, passphrase)
     conn.execute("PRAGMA journal_mode = WAL")
     db = sqlite_utils.Database(conn)
@@ -271,34 +317,13 @@ def schema_version(reg: Register) -> str:
     return applied[-1] if applied else ""
 
 
-def change_passphrase(path: str | Path, old: str | None, new: str | None) -> None:
-    """Encrypt, re-key or decrypt a register (``None`` = not encrypted), atomically.
-
-    The register is copied into a new file under the new key with SQLCipher's export, checked,
-    and renamed over the old one: a power cut leaves the old file as it was.
-    """
+def cipher_connect(path: str | Path, passphrase: str | None) -> Any:
+    """A SQLCipher connection to a register, keyed when ``passphrase`` is given (a plain one is
+    opened without a key, to be exported under one)."""
     from sqlcipher3 import dbapi2 as sqlcipher
 
-    path = Path(path)
-    if new is not None and len(new) < 8:
-        raise PassphraseError(t("err.passphrase_short"))
-    with open_register(path, passphrase=old) as reg:  # checks the old passphrase
-        reg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    tmp = path.with_name(path.name + ".rekey")
-    tmp.unlink(missing_ok=True)
-    source = sqlcipher.connect(str(path), isolation_level=None)
-    try:
-        source.execute("PRAGMA cipher_log_level = NONE")
-        if old is not None and is_encrypted(path):
-            source.execute(f"PRAGMA key = {_sql_text(old)}")
-        source.execute(f"ATTACH DATABASE {_sql_text(str(tmp))} AS target KEY "
-                       f"{_sql_text(new or '')}")
-        source.execute("SELECT sqlcipher_export('target')")
-        source.execute("DETACH DATABASE target")
-    finally:
-        source.close()
-    with open_register(tmp, passphrase=new) as check:
-        check.conn.execute("PRAGMA journal_mode = WAL")
-        if check.conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise RegisterError(t("err.rekey_failed"))
-    replace_file(tmp, path)
+    conn = sqlcipher.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    if passphrase is not None:
+        conn.execute(f"PRAGMA key = {_sql_text(passphrase)}")
+    return conn

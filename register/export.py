@@ -23,16 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import definitions
+from . import anonymise, definitions
+from .anonymise import Disclosure
 from .db import Register
 from .errors import RegisterError
 from .i18n import t
 from .io import safe_cell
-from .model import MODEL, Field
-from .platform import replace_file
+from .model import MODEL, Field, Model
+from .output import check_output, writing
 from .validation import age_at
 
 LEVELS = ("detailed", "standard", "strict")
+DEFAULT_K = 5
 AGE_BANDS = ((0, 17, "<18"), (18, 24, "18-24"), (25, 34, "25-34"), (35, 44, "35-44"),
              (45, 200, "45+"))
 
@@ -60,38 +62,44 @@ def _of(spec: Field) -> Column:
     return Column(spec.name, kind, spec.quasi, standard, standard, source=spec.name)
 
 
-def _exported(table: str) -> tuple[Column, ...]:
-    return tuple(_of(f) for f in MODEL.table(table).fields if f.export)
+def columns(model: Model | None = None) -> tuple[Column, ...]:
+    """The export's columns: the model's exported fields (in the model's order) around the
+    derived ones. A field declared ``export`` in the model is a column here, nothing else to do."""
+    model = model or MODEL
+
+    def exported(table: str) -> tuple[Column, ...]:
+        return tuple(_of(f) for f in model.table(table).fields if f.export)
+
+    return (
+        Column("journey_key"),
+        Column("person_key"),
+        Column("register_commune", quasi=True, strict="drop"),
+        Column("province_code", quasi=True),
+        Column("district_code", quasi=True),
+        Column("commune_code", quasi=True, strict="drop"),
+        *exported("persons"),
+        Column("age_at_departure", "int", quasi=True, standard="drop", strict="drop"),
+        Column("age_band", quasi=True),
+        Column("departure_date", quasi=True, standard="month", strict="month",
+               source="departure_date"),
+        Column("departure_year", "int", quasi=True),
+        *exported("journeys"),
+        Column("agency_status"),
+        Column("returned", "int"),
+        Column("return_date", quasi=True, standard="month", strict="month", source="return_date"),
+        Column("return_year", "int", quasi=True),
+        *exported("returns"),
+        Column("forced_labour", "int"),
+        Column("trafficking", "int"),
+        Column("referred", "int"),
+    )
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("journey_key"),
-    Column("person_key"),
-    Column("register_commune", quasi=True, strict="drop"),
-    Column("province_code", quasi=True),
-    Column("district_code", quasi=True),
-    Column("commune_code", quasi=True, strict="drop"),
-    *_exported("persons"),
-    Column("age_at_departure", "int", quasi=True, standard="drop", strict="drop"),
-    Column("age_band", quasi=True),
-    Column("departure_date", quasi=True, standard="month", strict="month",
-           source="departure_date"),
-    Column("departure_year", "int", quasi=True),
-    *_exported("journeys"),
-    Column("agency_status"),
-    Column("returned", "int"),
-    Column("return_date", quasi=True, standard="month", strict="month", source="return_date"),
-    Column("return_year", "int", quasi=True),
-    *_exported("returns"),
-    Column("forced_labour", "int"),
-    Column("trafficking", "int"),
-    Column("referred", "int"),
-)
+COLUMNS: tuple[Column, ...] = columns()
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 QUASI_IDENTIFIERS = tuple(c.name for c in COLUMNS if c.quasi)
 # Fields that must never appear in an export (from the model; the tests check every export).
 SENSITIVE = MODEL.sensitive
-_INDICATORS = tuple(c.name for c in _exported("returns") if c.name.startswith("ind_"))
 
 
 def _select(conn: sqlite3.Connection | None) -> str:
@@ -104,8 +112,8 @@ def _select(conn: sqlite3.Connection | None) -> str:
 
     def cols(alias: str, table: str) -> list[str]:
         have = present(table)
-        return [f"{alias}.{c.name}" if c.name in have else f"NULL AS {c.name}"
-                for c in _exported(table)]
+        return [f"{alias}.{f.name}" if f.name in have else f"NULL AS {f.name}"
+                for f in MODEL.table(table).fields if f.export]
 
     voided = conn is None or bool(conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'voided'").fetchone())
@@ -114,6 +122,7 @@ def _select(conn: sqlite3.Connection | None) -> str:
     where = (f"WHERE {not_void.format(t='journeys', a='j')} "
              f"AND {not_void.format(t='persons', a='p')}") if voided else ""
     return_join = f" AND {not_void.format(t='returns', a='r')}" if voided else ""
+    referral_void = f" AND {not_void.format(t='referrals', a='f')}" if voided else ""
     return f"""
 SELECT j.id AS journey_id, p.id AS person_id, j.source_register, p.birth_date, p.home_village,
        {", ".join(cols("p", "persons"))},
@@ -121,7 +130,7 @@ SELECT j.id AS journey_id, p.id AS person_id, j.source_register, p.birth_date, p
        {", ".join(cols("j", "journeys"))},
        r.id AS return_id, r.return_date,
        {", ".join(cols("r", "returns"))},
-       EXISTS (SELECT 1 FROM referrals f WHERE f.person_id = p.id) AS referred
+       EXISTS (SELECT 1 FROM referrals f WHERE f.person_id = p.id{referral_void}) AS referred
 FROM journeys j
 JOIN persons p ON p.id = j.person_id
 LEFT JOIN agencies a ON a.id = j.agency_id
@@ -236,73 +245,78 @@ def researcher_rows(reg: Register, level: str = "detailed") -> Iterator[dict[str
         yield generalise(row, level)
 
 
-@dataclass(frozen=True)
-class KAnonymity:
-    """Group sizes over the quasi-identifiers: ``smallest`` is the k the export achieves."""
-
-    k: int
-    smallest: int
-    groups: int
-    records_below_k: int
-    quasi_identifiers: tuple[str, ...]
-
-    def summary(self) -> str:
-        return t("export.k_anonymity", quasi=", ".join(self.quasi_identifiers),
-                 smallest=self.smallest, below=self.records_below_k, k=self.k, groups=self.groups)
-
-
-def k_anonymity(rows: Iterable[Mapping[str, Any]], k: int = 5,
-                quasi: tuple[str, ...] = QUASI_IDENTIFIERS) -> KAnonymity:
-    """How many persons share each combination of quasi-identifiers."""
-    seen: dict[tuple[Any, ...], set[str]] = {}
-    for row in rows:
-        seen.setdefault(tuple(row[q] for q in quasi), set()).add(row["person_key"])
-    sizes = [len(p) for p in seen.values()]
-    return KAnonymity(k=k, smallest=min(sizes, default=0), groups=len(sizes),
-                      records_below_k=sum(n for n in sizes if n < k), quasi_identifiers=quasi)
-
-
-def export_researcher(reg: Register, out: str | Path, *, level: str = "standard") -> int:
+def export_researcher(reg: Register, out: str | Path, *, level: str = "standard",
+                      force: bool = False, k: int = DEFAULT_K, accept_risk: bool = False) -> int:
     """Write the researcher export to ``out`` (``.csv``, or ``.db``/``.sqlite``); return rows.
 
-    ``level`` generalises quasi-identifiers (see :func:`generalise`). The file is written under
-    a temporary name and renamed when complete.
+    See :func:`export_with_report`.
     """
-    return export_with_report(reg, out, level=level)[0]
+    return export_with_report(reg, out, level=level, force=force, k=k,
+                              accept_risk=accept_risk)[0]
+
+
+def anonymised_rows(reg: Register, level: str = "standard",
+                    k: int = DEFAULT_K) -> tuple[Iterator[dict[str, Any]], Disclosure]:
+    """The export rows at ``level``, recoded to be ``k``-anonymous (:mod:`register.anonymise`):
+    a first pass over the register chooses the recoding, the rows are made again as they are
+    read (the register is never held whole in memory)."""
+    recoding, report = anonymise.plan(researcher_rows(reg, level), k, QUASI_IDENTIFIERS)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for row in researcher_rows(reg, level):
+            kept = recoding.apply(row)
+            if kept is not None:
+                yield kept
+
+    return rows(), report
 
 
 def export_with_report(reg: Register, out: str | Path, *, level: str = "standard",
-                       k: int = 5) -> tuple[int, KAnonymity]:
-    """Write the export and measure its k-anonymity over the rows written."""
+                       k: int = DEFAULT_K, force: bool = False,
+                       accept_risk: bool = False) -> tuple[int, Disclosure]:
+    """Write the export: generalised at ``level``, then (standard and strict) recoded until no
+    group over its quasi-identifiers is smaller than ``k``. The detailed level is not recoded
+    (for a secure environment): it is written only when it reaches ``k`` anyway, or with
+    ``accept_risk`` (the clerk's ``--accept-reidentification-risk``).
+
+    The file is written under a temporary name and renamed when complete; an existing file is
+    replaced only with ``force``, and the register itself never.
+    """
     if level not in LEVELS:
         raise RegisterError(t("err.export_level", level=level, levels=", ".join(LEVELS)))
+    anonymise.check_k(k)
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".db", ".sqlite", ".sqlite3"):
         raise RegisterError(t("err.export_suffix", file=out.name))
-    if not out.parent.exists():
-        raise RegisterError(t("err.no_folder", folder=out.parent))
-    written: list[dict[str, Any]] = []
-
-    def rows() -> Iterator[list[Any]]:
-        for row in researcher_rows(reg, level):
-            written.append({q: row[q] for q in (*QUASI_IDENTIFIERS, "person_key")})
-            yield [row[c] for c in COLUMN_NAMES]
-
-    tmp = out.with_name(out.name + ".partial")
-    tmp.unlink(missing_ok=True)
-    if suffix == ".csv":
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(COLUMN_NAMES)
-            writer.writerows([safe_cell(v) for v in values] for values in rows())
+    check_output(out, force=force, inputs=[reg.path])
+    if level == "detailed":
+        report = anonymise.measure(researcher_rows(reg, level), k, QUASI_IDENTIFIERS)
+        if not report.reached and not accept_risk:
+            raise anonymise.BelowKError(t("export.below_k", k=k, smallest=report.smallest,
+                                          level=level))
+        rows: Iterable[dict[str, Any]] = researcher_rows(reg, level)
     else:
-        conn = sqlite3.connect(tmp)
-        with conn:
-            conn.execute(f"CREATE TABLE journeys ({', '.join(COLUMN_NAMES)})")
-            marks = ", ".join("?" for _ in COLUMN_NAMES)
-            conn.executemany(f"INSERT INTO journeys VALUES ({marks})", rows())
-        conn.close()
-    replace_file(tmp, out)
-    present = tuple(q for q in QUASI_IDENTIFIERS if any(r[q] is not None for r in written))
-    return len(written), k_anonymity(written, k, present)
+        rows, report = anonymised_rows(reg, level, k)
+    count = 0
+    with writing(out, force=force, inputs=[reg.path]) as tmp:
+        values = ([row[c] for c in COLUMN_NAMES] for row in rows)
+        if suffix == ".csv":
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(COLUMN_NAMES)
+                for line in values:
+                    writer.writerow([safe_cell(v) for v in line])
+                    count += 1
+        else:
+            conn = sqlite3.connect(tmp)
+            try:
+                with conn:
+                    conn.execute(f"CREATE TABLE journeys ({', '.join(COLUMN_NAMES)})")
+                    marks = ", ".join("?" for _ in COLUMN_NAMES)
+                    for line in values:
+                        conn.execute(f"INSERT INTO journeys VALUES ({marks})", line)
+                        count += 1
+            finally:
+                conn.close()
+    return count, report

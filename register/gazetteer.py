@@ -24,6 +24,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from register.errors import RegisterError, UnknownCodeError
+from register.i18n import language, t
 
 CURRENT_VERSION = "ncdd_2024-10-14"
 DATA_DIR = Path(__file__).resolve().parent / "data" / "gazetteer"
@@ -71,6 +72,10 @@ class GazetteerVersionError(RegisterError, LookupError):
     """The requested gazetteer version is not shipped with this program."""
 
 
+class LevelError(RegisterError, ValueError):
+    """A level that is not province, district, commune or village."""
+
+
 class GazetteerDataError(RegisterError, ValueError):
     """A gazetteer or changes file is malformed (duplicate codes, orphans, bad columns)."""
 
@@ -91,14 +96,13 @@ def code_level(code: object) -> str:
 
 def _check_level(level: str | None) -> None:
     if level is not None and level not in _LENGTH_OF_LEVEL:
-        raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise LevelError(t("gazetteer.unknown_level", level=level, levels=", ".join(LEVELS)))
 
 
 def _format_problem(code: object, norm: str) -> str:
-    msg = (f"{str(code)!r} is not a gazetteer code: a code is 2 (province), 4 (district), "
-           "6 (commune) or 8 (village) digits")
+    msg = t("gazetteer.not_a_code", code=repr(str(code)))
     if norm.isdigit() and len(norm) in (1, 3, 5, 7):
-        msg += f"; {len(norm)} digits - was a leading zero lost (e.g. by Excel)?"
+        msg += t("gazetteer.lost_zero", n=len(norm))
     return msg
 
 
@@ -156,9 +160,11 @@ class Gazetteer:
         self._by_level: dict[str, list[Place]] = {level: [] for level in LEVELS}
         for place in places:
             if place.code in self._places:
-                raise GazetteerDataError(f"{version}: duplicate code {place.code}")
+                raise GazetteerDataError(t("gazetteer.duplicate", version=version,
+                                           code=place.code))
             if _LEVEL_OF_LENGTH.get(len(place.code)) != place.level:
-                raise GazetteerDataError(f"{version}: code {place.code} is not a {place.level}")
+                raise GazetteerDataError(t("gazetteer.wrong_level", version=version,
+                                           code=place.code, level=place.level))
             self._places[place.code] = place
             self._children.setdefault(place.parent_code, []).append(place)
             self._by_level[place.level].append(place)
@@ -166,8 +172,8 @@ class Gazetteer:
             level_places.sort(key=lambda p: p.code)
         for parent, kids in self._children.items():
             if parent is not None and parent not in self._places:
-                raise GazetteerDataError(
-                    f"{version}: {kids[0].level} {kids[0].code} has unknown parent {parent}")
+                raise GazetteerDataError(t("gazetteer.orphan", version=version,
+                                           level=kids[0].level, code=kids[0].code, parent=parent))
             kids.sort(key=lambda p: p.code)
         self._index: dict[str, tuple[str, ...]] | None = None
 
@@ -197,23 +203,27 @@ class Gazetteer:
         if implied is None:
             problem = _format_problem(code, norm)
             if level is not None:
-                problem += f"; a {level} code has {_LENGTH_OF_LEVEL[level]} digits"
+                problem += t("gazetteer.level_digits", level=t(f"level.{level}"),
+                             n=_LENGTH_OF_LEVEL[level])
             raise _error(code, norm, level, problem)
         if level is not None and implied != level:
-            raise _error(code, norm, level,
-                         f"{norm} is a {implied} code ({len(norm)} digits), but a {level} code "
-                         f"({_LENGTH_OF_LEVEL[level]} digits) is expected")
-        message = f"no {implied} with code {norm} in gazetteer {self.version}"
+            raise _error(code, norm, level, t(
+                "gazetteer.wrong_length", code=norm, implied=t(f"level.{implied}"), n=len(norm),
+                level=t(f"level.{level}"), m=_LENGTH_OF_LEVEL[level]))
+        message = t("gazetteer.no_place", level=t(f"level.{implied}"), code=norm,
+                    version=self.version)
         for n in (6, 4, 2):
             parent = self._places.get(norm[:n]) if n < len(norm) else None
             if parent is not None:
-                message += (f" ({parent.level} {parent.code} {parent.name_en} exists; "
-                            f"its {implied}s are {self._range(parent.code)})")
+                message += t("gazetteer.parent_exists", parent_level=t(f"level.{parent.level}"),
+                             parent=parent.code, children=t(f"level_plural.{implied}"),
+                             name=parent.name_km if language() == "km" else parent.name_en,
+                             range=self._range(parent.code))
                 break
         else:
             first, last = self._by_level["province"][0].code, self._by_level["province"][-1].code
-            message += (f" (provinces are {first}-{last})" if implied == "province"
-                        else f" (no province {norm[:2]} either)")
+            message += (t("gazetteer.provinces_are", first=first, last=last)
+                        if implied == "province" else t("gazetteer.no_province", code=norm[:2]))
         raise _error(code, norm, implied, message)
 
     def _range(self, parent: str) -> str:
@@ -329,7 +339,8 @@ def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[str, ...]]:
         try:
             idx = [header.index(col) for col in columns]
         except ValueError as exc:
-            raise GazetteerDataError(f"{path}: missing column ({exc}); has {header}") from None
+            raise GazetteerDataError(t("gazetteer.missing_column", path=path, error=exc,
+                                       header=header)) from None
         getter = itemgetter(*idx)
         return [getter(row) for row in reader if row]
 
@@ -385,9 +396,8 @@ def available_versions() -> tuple[str, ...]:
 def _load(version: str) -> Gazetteer:
     directory = DATA_DIR / version
     if not (directory / "provinces.csv").is_file():
-        raise GazetteerVersionError(
-            f"gazetteer version {version!r} is not available; "
-            f"this program has {', '.join(available_versions())}")
+        raise GazetteerVersionError(t("gazetteer.no_version", version=version,
+                                      versions=", ".join(available_versions())))
     return read_gazetteer(directory, version)
 
 
@@ -425,16 +435,19 @@ def load_code_changes(path: Path | str | None = None) -> tuple[CodeChange, ...]:
         change = CodeChange(*(_clean(v) for v in row))
         problem = None
         if change.level not in _LENGTH_OF_LEVEL or change.change not in CHANGE_KINDS:
-            problem = "unknown level or change kind"
+            problem = t("gazetteer.change_kind")
         elif not _is_code(change.old_code, change.level):
-            problem = f"old_code {change.old_code!r} is not a {change.level} code"
+            problem = t("gazetteer.change_code", column="old_code", code=change.old_code,
+                        level=change.level)
         elif not (_is_code(change.new_code, change.level)
                   or (change.change == "abolish" and not change.new_code)):
-            problem = f"new_code {change.new_code!r} is not a {change.level} code"
+            problem = t("gazetteer.change_code", column="new_code", code=change.new_code,
+                        level=change.level)
         elif not change.legal_reference:
-            problem = "legal_reference is required"
+            problem = t("gazetteer.change_reference")
         if problem:
-            raise GazetteerDataError(f"{path}, line {line}: {problem}")
+            raise GazetteerDataError(t("gazetteer.bad_change", path=path, line=line,
+                                       problem=problem))
         changes.append(change)
     return tuple(changes)
 

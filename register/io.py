@@ -15,19 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from .db import Register
-from .errors import RegisterError
-from .i18n import t
-from .model import fields_of
+from .errors import RegisterError, ValidationError
+from .i18n import LANGUAGES, t, t_in
+from .model import MODEL, Model, fields_of
 from .records import WriteReport, add_records
-from .validation import normalise_text
+from .validation import Problem, normalise_text
 
 MAX_ROWS = 1_000_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def template(kind: str) -> str:
+def template(kind: str, model: Model | None = None) -> str:
     """The CSV header line for an import of ``kind``."""
-    return ",".join(spec.name for spec in fields_of(kind)) + "\n"
+    return ",".join(spec.name for spec in fields_of(kind, model)) + "\n"
 
 
 def _header(cells: list[Any], path: Path) -> list[str]:
@@ -58,6 +58,12 @@ def _rows(header: list[str], body: Iterator[list[Any]]) -> Iterator[tuple[int, d
 
 def read_rows(path: str | Path, sheet: str | None = None) -> list[tuple[int, dict[str, Any]]]:
     """Read a CSV or Excel file into (row number, {column: value}) pairs."""
+    return read_table(path, sheet)[1]
+
+
+def read_table(path: str | Path, sheet: str | None = None
+               ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """Read a CSV or Excel file: its header (column names) and its (row number, row) pairs."""
     path = Path(path)
     if not path.is_file():
         raise RegisterError(t("import.no_file", file=str(path)))
@@ -80,12 +86,13 @@ def read_rows(path: str | Path, sheet: str | None = None) -> list[tuple[int, dic
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     try:
         header = _header(next(reader, []), path)
-        return list(_rows(header, reader))
+        return header, list(_rows(header, reader))
     except csv.Error as exc:
         raise RegisterError(t("import.bad_csv", file=path.name, error=str(exc))) from None
 
 
-def _read_excel(path: Path, sheet: str | None) -> list[tuple[int, dict[str, Any]]]:
+def _read_excel(path: Path, sheet: str | None
+                ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     import openpyxl  # only when an Excel file is imported
 
     try:
@@ -99,7 +106,7 @@ def _read_excel(path: Path, sheet: str | None) -> list[tuple[int, dict[str, Any]
         ws = book[sheet] if sheet else book.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         header = _header(list(next(rows, ())), path)
-        return list(_rows(header, (list(r) for r in rows)))
+        return header, list(_rows(header, (list(r) for r in rows)))
     finally:
         book.close()
 
@@ -121,10 +128,73 @@ def import_file(
     """
     fields_of(kind)
     path = Path(path)
-    rows = read_rows(path, sheet)
+    header, rows = read_table(path, sheet)
+    names = check_header(header, kind, path)
+    rows = [(number, {names.get(k, k): v for k, v in row.items()}) for number, row in rows]
     return add_records(reg, kind, [row for _, row in rows], dry_run=dry_run, today=today,
                        numbers=[number for number, _ in rows],
                        keys="content")
+
+
+def check_header(header: list[str], kind: str, path: Path) -> dict[str, str]:
+    """Check an import file's columns once (not once per cell): each must be a field of
+    ``kind`` (its name, or its label in English or Khmer), and every required field must have
+    a column. Returns the field name of each column named by its label.
+
+    Raises :class:`register.errors.ValidationError` naming the wrong and the missing columns.
+    """
+    specs = fields_of(kind)
+    by_label = {_column(t_in(lang, s.label_key)): s.name for s in specs for lang in LANGUAGES}
+    names = {s.name for s in specs}
+    renamed = {c: by_label[c] for c in header if c and c not in names and c in by_label}
+    given = [renamed.get(c, c) for c in header if c]
+    problems = []
+    what = t(f"check.count.{MODEL.kind(kind).tables[-1]}")  # the kind in the clerk's words
+    unknown = [c for c in given if c not in names]
+    if unknown:
+        problems.append(Problem("", None, "import.unknown_columns", details={
+            "file": path.name, "columns": ", ".join(unknown), "kind": kind, "what": what}))
+    excused = _PERSON if kind == "departures" and "person_id" in given else set()
+    missing = [s.name for s in specs if s.required and s.entry and s.name not in given
+               and s.name not in excused]
+    if missing:
+        problems.append(Problem("", None, "import.missing_columns", details={
+            "file": path.name, "columns": ", ".join(missing), "kind": kind, "what": what}))
+    if problems:
+        raise ValidationError(problems)
+    return renamed
+
+
+def _column(label: str) -> str:
+    return (normalise_text(label) or "").lower().replace(" ", "_")
+
+
+_PERSON = {f.name for table in ("persons", "person_identity") for f in MODEL.table(table).fields}
+
+
+def template_xlsx(kind: str, out: str | Path) -> Path:
+    """An Excel import template of ``kind``: the header, and the columns of phones and ID
+    numbers formatted as text (so Excel keeps their leading 0), with a note saying so."""
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = kind
+    for number, spec in enumerate(fields_of(kind), start=1):
+        cell = sheet.cell(row=1, column=number, value=spec.name)
+        if spec.digits:
+            cell.comment = Comment(t("import.text_column"), "register")
+            for row in range(2, TEXT_ROWS + 2):
+                sheet.cell(row=row, column=number).number_format = "@"
+            sheet.column_dimensions[get_column_letter(number)].width = 16
+    out = Path(out)
+    book.save(out)
+    return out
+
+
+TEXT_ROWS = 1000  # rows of a template whose phone and ID cells are formatted as text
 
 
 def safe_cell(value: Any) -> Any:

@@ -66,6 +66,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import RegisterError
+from .i18n import t
 from .linkage_names import normalise_name
 from .linkage_result import LinkageResult, _components, linkage_quality
 
@@ -182,7 +183,7 @@ def _as_frame(records: Iterable[Mapping[str, Any]] | pandas.DataFrame) -> pandas
 
     frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(list(records))
     if len(frame) and not {"record_id", "source"} <= set(frame.columns):
-        raise LinkageError("every record needs a record_id and a source")
+        raise LinkageError(t("linkage.needs_ids"))
     mixed = [c for c in FIELDS if c in frame.columns and frame[c].dtype == object]
     if mixed:   # e.g. national IDs given as numbers for some records and text for others
         frame = frame.assign(**{c: frame[c].map(lambda v: None if _missing(v) else str(v)) for c in mixed})
@@ -229,11 +230,11 @@ def _prepare(con: duckdb.DuckDBPyConnection, frame: pandas.DataFrame) -> list[st
         "SELECT count(*), count(*) FILTER (rid IS NULL), count(*) FILTER (src IS NULL), "
         "count(DISTINCT uid) FROM raw").fetchall()[0]
     if no_id or no_source:
-        raise LinkageError(f"{no_id} record(s) without a record_id, {no_source} without a source")
+        raise LinkageError(t("linkage.missing_ids", no_id=no_id, no_source=no_source))
     if n_uid < n:   # a repeated record_id, or (hardly ever) two record_ids with the same hash
         repeated = n - con.execute("SELECT count(DISTINCT rid) FROM raw").fetchall()[0][0]
         if repeated:
-            raise LinkageError(f"record_id must be unique: {repeated} repeated")
+            raise LinkageError(t("linkage.repeated_ids", repeated=repeated))
         con.execute("UPDATE raw SET uid = r.k FROM (SELECT rid, row_number() OVER (ORDER BY rid) AS k "
                     "FROM raw) r WHERE raw.rid = r.rid")
     names = [r[0] for r in con.execute("SELECT DISTINCT name FROM raw WHERE name IS NOT NULL").fetchall()]

@@ -23,8 +23,11 @@ BY_NAME = {"agencies": ("licence_number", "name"), "brokers": ("name", "alias")}
 
 
 class Source(Protocol):
-    conn: sqlite3.Connection
-    pending: Mapping[str, Mapping[str, Mapping[str, Any]]]
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+    @property
+    def pending(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]: ...
 
 
 def matching_ids(conn: sqlite3.Connection, table: str, text: str,
@@ -68,6 +71,10 @@ def resolve(source: Source, spec: Field, text: str) -> tuple[str | None, Problem
         if not hits:
             hits = _by_name(source, table, ref)
     if len(hits) == 1:
+        voided = source.conn.execute("SELECT 1 FROM voided WHERE table_name = ? AND record_id = ?",
+                                     (table, hits[0])).fetchone()
+        if voided:  # a record entered by mistake is not linked to
+            return None, Problem(spec.name, text, "rule.voided_link")
         return hits[0], None
     if len(hits) > 1:
         return None, Problem(spec.name, text, "rule.ambiguous_link")

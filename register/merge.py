@@ -10,7 +10,13 @@ Records keep their UUIDs and ``source_register``, so a merge is a union:
 * **all or nothing** — one transaction (a new output is built under a temporary name and renamed
   when complete); every source record is checked to be in the output before the commit;
 * **safe with bad input** — a file that is not a register, is damaged, or was written by a newer
-  schema is refused with a message naming it (``skip_bad=True`` merges the others).
+  schema is refused with a message naming it (``skip_bad=True`` merges the others);
+* **untampered** — a file that fails its own check, or whose audit chain no longer holds the
+  head the output took in last time (rolled back, rewritten), is refused the same way
+  (:mod:`register.merge_inspect`); the output keeps every merged register's chain, so that its
+  own ``check`` verifies each record against its commune's log;
+* **fast** — a first merge into a new output stages every file and builds each table in key
+  order, indexes last (:mod:`register.merge_bulk`).
 
 After the copy, the same person entered in two communes is found by probabilistic record
 linkage (``register.linkage``) and *linked* in ``person_links``; their repeated journeys are
@@ -19,46 +25,27 @@ listed in ``duplicate_journeys`` so that the researcher export counts them once.
 
 from __future__ import annotations
 
-import os
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import audit
-from .db import connect, create_register, is_encrypted, now, open_register, schema_state
+from . import audit, merge_bulk
+from .db import connect, create_register, is_encrypted, now, open_register
 from .errors import (
-    EncryptedRegisterError,
-    NotARegisterError,
-    PassphraseError,
     RegisterError,
-    SchemaVersionError,
 )
+from .i18n import t
+from .merge_inspect import Held, Source, _holdings, _inspect_all
+from .merge_link import Linking, relink
 from .model import MODEL
 from .platform import fsync_directory, fsync_file, remove_file, replace_file, sqlite_uri
 from .schema import RECORD_TABLES
 
 MERGED_LEVELS = ("district", "province", "national", "merged")
 MERGE_CACHE_MB = 2048
-
-
-@dataclass
-class Source:
-    """One input file, as inspected by :func:`plan_merge`."""
-
-    path: Path
-    register_id: str = ""
-    level: str = ""
-    commune_code: str = ""
-    scope: str = ""
-    schema_version: str = ""
-    fingerprint: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-    problem: str | None = None
-    already_merged: bool = False
-    encrypted: bool = False
 
 
 @dataclass
@@ -76,15 +63,15 @@ class MergePlan:
         return [s for s in self.sources if not s.problem and not s.already_merged]
 
     def summary(self) -> str:
-        lines = [f"Merge into {self.out}: {len(self.sources)} files, "
-                 f"{len(self.to_merge)} to merge, "
-                 f"{sum(s.already_merged for s in self.sources)} already merged, "
-                 f"{len(self.bad)} refused."]
+        lines = [t("merge.plan", out=self.out, files=len(self.sources), to_merge=len(self.to_merge),
+                   already=sum(s.already_merged for s in self.sources), refused=len(self.bad))]
         for s in self.sources:
-            state = (f"REFUSED: {s.problem}" if s.problem else
-                     "already merged (unchanged)" if s.already_merged else
-                     f"{s.counts.get('persons', 0)} persons, {s.counts.get('journeys', 0)} journeys")
-            lines.append(f"  {s.path.name}: {s.level} {s.commune_code or s.scope} - {state}")
+            state = (t("merge.refused", problem=s.problem) if s.problem else
+                     t("merge.unchanged") if s.already_merged else
+                     t("merge.counts", persons=s.counts.get("persons", 0),
+                       journeys=s.counts.get("journeys", 0)))
+            lines.append(t("merge.source", file=s.path.name, level=s.level,
+                           scope=s.commune_code or s.scope, state=state))
         return "\n".join(lines)
 
 
@@ -98,58 +85,18 @@ class MergeReport:
     seconds: float = 0.0
     copy_seconds: float = 0.0
     link_seconds: float = 0.0
+    code: str = ""  # the merged register's audit code after the merge
 
     def summary(self) -> str:
-        added = ", ".join(f"{n} {t}" for t, n in self.added.items() if n) or "no new records"
-        return (f"Merged {self.files_merged} files into {self.plan.out} in {self.seconds:.1f} s: "
-                f"{added}. Same person found in two communes: {self.linked_persons} persons "
-                f"linked, {self.duplicate_journeys} repeated journeys counted once.")
-
-
-def fingerprint(conn: sqlite3.Connection, schema: str = "main") -> str:
-    row = conn.execute(f"SELECT count(*), max(seq) FROM {schema}.audit_log").fetchone()
-    head = conn.execute(f"SELECT hash FROM {schema}.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    return f"{row[0]}:{head[0] if head else ''}"
-
-
-def _inspect(path: Path, merged: dict[str, str], passphrase: str | None) -> Source:
-    source = Source(path=path)
-    try:
-        key = passphrase if path.is_file() and is_encrypted(path) else None
-        source.encrypted = key is not None
-        with open_register(path, upgrade=False, passphrase=key) as reg:
-            meta = reg.meta()
-            source.register_id = meta["register_id"]
-            source.level = meta.get("level", "commune")
-            source.commune_code = meta.get("commune_code", "")
-            source.scope = meta.get("scope", "")
-            applied, _ = schema_state(reg.db)
-            source.schema_version = applied[-1] if applied else ""
-            source.fingerprint = fingerprint(reg.conn)
-            if merged.get(source.register_id) == source.fingerprint:
-                source.already_merged = True  # unchanged since the last merge: nothing to read
-                return source
-            check = reg.conn.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                source.problem = f"the file is damaged ({check})"
-                return source
-            source.counts = {t: reg.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                             for t in ("persons", "journeys", "returns")}
-    except SchemaVersionError as exc:
-        source.problem = f"written by a newer version of this program ({exc})"
-    except EncryptedRegisterError:
-        source.problem = "encrypted: give its passphrase (REGISTER_PASSPHRASE)"
-    except PassphraseError as exc:
-        source.problem = str(exc)
-    except NotARegisterError as exc:
-        source.problem = str(exc)
-    except (sqlite3.DatabaseError, KeyError) as exc:
-        source.problem = f"the file is damaged ({exc})"
-    return source
+        added = ", ".join(t("merge.added", n=n, what=t(f"check.count.{table}"))
+                          for table, n in self.added.items() if n) or t("merge.nothing_new")
+        return t("merge.done", files=self.files_merged, out=self.plan.out,
+                 seconds=f"{self.seconds:.1f}", added=added, linked=self.linked_persons,
+                 repeated=self.duplicate_journeys)
 
 
 def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
-               passphrase: str | None = None) -> MergePlan:
+               passphrase: str | None = None, processes: int = 0) -> MergePlan:
     """Inspect every input (read-only) and say what a merge would do.
 
     ``passphrase`` opens encrypted inputs (and an encrypted output); with it, the output is
@@ -157,26 +104,23 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
     """
     out = Path(out)
     merged: dict[str, str] = {}
+    held: dict[str, Held] = {}
     if out.exists():
         key = passphrase if is_encrypted(out) else None
         with open_register(out, passphrase=key) as target:
             if target.level not in MERGED_LEVELS:
-                raise RegisterError(f"{out} is a commune register; merge into a new file instead")
-            merged = dict(target.conn.execute(
-                "SELECT register_id, fingerprint FROM merged_sources"))
-    # Reading and checking each file is I/O and SQLite work that releases the GIL: use threads.
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        sources = list(pool.map(lambda p: _inspect(Path(p), merged, passphrase), inputs))
+                raise RegisterError(t("merge.into_commune", out=out))
+            merged, held = _holdings(target.conn)
+    sources = _inspect_all([Path(p) for p in inputs], merged, held, passphrase, processes)
     seen: dict[str, Path] = {}
     for source in sources:
         if source.problem or not source.register_id:
             continue
         if source.register_id in seen:
-            source.problem = (f"the same register as {seen[source.register_id].name} "
-                              f"(give one version of each register)")
+            source.problem = t("merge.same_register", file=seen[source.register_id].name)
         seen[source.register_id] = source.path
         if source.path.resolve() == out.resolve():
-            source.problem = "this is the output file"
+            source.problem = t("merge.is_output")
     return MergePlan(out=out, sources=sources, passphrase=passphrase)
 
 
@@ -200,15 +144,20 @@ def _copy_sql(conn: sqlite3.Connection) -> list[tuple[str, str]]:
         # (a shared agency list), the larger register id wins, whatever the order of merging.
         current = (f"(SELECT p.source_register FROM main.{spec.owner} p "
                    f"WHERE p.id = excluded.{key})" if spec.owner else f"main.{table}.source_register")
+        # A file may bring a newer version of a record when it carries the chain of the
+        # record's register at least as far as the output holds it (checked by _compare): a
+        # commune's own file, or a district's file holding that commune's chain.
         statements.append((table, (
             f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table} WHERE true "
-            f"ON CONFLICT({key}) DO UPDATE SET {updates} WHERE {owner} = :owner "
-            f"AND :owner >= {current}")))
+            f"ON CONFLICT({key}) DO UPDATE SET {updates} WHERE {owner} IN "
+            f"(SELECT register_id FROM temp.merge_fresh) AND {owner} >= {current}")))
     return statements
 
 
 def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[str, str]],
-               passphrase: str | None) -> None:
+               passphrase: str | None, bulk: int | None = None) -> None:
+    """Take in one file: upsert its records, or (``bulk``: its number in a first merge into a
+    new output) stage them for :func:`register.merge_bulk.build`."""
     uri = sqlite_uri(source.path.resolve(), mode="ro")
     if passphrase is None:
         conn.execute("ATTACH DATABASE ? AS src", (uri,))
@@ -216,13 +165,22 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
         conn.execute("ATTACH DATABASE ? AS src KEY ?",
                      (uri, passphrase if source.encrypted else ""))
     try:
-        for _, sql in statements:
-            conn.execute(sql, {"owner": source.register_id})
-        conn.execute(
-            "INSERT INTO main.warnings (table_name, record_id, code, detail, created_at) "
-            "SELECT s.table_name, s.record_id, s.code, s.detail, s.created_at FROM src.warnings s "
-            "WHERE NOT EXISTS (SELECT 1 FROM main.warnings m WHERE m.record_id = s.record_id "
-            "AND m.code = s.code)")
+        conn.execute("DELETE FROM temp.merge_fresh")
+        conn.executemany("INSERT INTO temp.merge_fresh (register_id) VALUES (?)",
+                         [(rid,) for rid in source.chains])
+        if bulk is not None:
+            merge_bulk.stage(conn, bulk)
+        else:
+            for _, sql in statements:
+                conn.execute(sql)
+            conn.execute(
+                "INSERT INTO main.warnings (table_name, record_id, code, detail, created_at) "
+                "SELECT s.table_name, s.record_id, s.code, s.detail, s.created_at FROM "
+                "src.warnings s WHERE NOT EXISTS (SELECT 1 FROM main.warnings m WHERE "
+                "m.record_id = s.record_id AND m.code = s.code)")
+        _copy_chains(conn, source, salts=bulk is None)
+        # voided records stay voided (their void entries travel with the chains)
+        conn.execute("INSERT OR IGNORE INTO main.voided SELECT * FROM src.voided")
         conn.execute("INSERT OR IGNORE INTO main.merged_sources SELECT * FROM src.merged_sources")
         conn.execute(
             "INSERT INTO main.merged_sources (register_id, commune_code, fingerprint, "
@@ -232,18 +190,64 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
             "merged_at = excluded.merged_at",
             (source.register_id, source.commune_code, source.fingerprint, source.schema_version,
              sum(source.counts.values()), now()))
-        for table in RECORD_TABLES:  # never lose a record
+        for table in RECORD_TABLES if bulk is None else ():  # never lose a record
             key = MODEL.key_of(table)
             lost = conn.execute(
                 f"SELECT count(*) FROM src.{table} s WHERE NOT EXISTS "
                 f"(SELECT 1 FROM main.{table} m WHERE m.{key} = s.{key})").fetchone()[0]
             if lost:
-                raise RegisterError(f"{lost} {table} records of {source.path.name} did not "
-                                    f"reach the output; nothing was written")
+                raise RegisterError(t("merge.lost", n=lost, what=t(f"check.count.{table}"),
+                                      file=source.path.name))
     finally:
         if conn.in_transaction:
             conn.execute("COMMIT")  # releases src; the output is a private file until renamed
         conn.execute("DETACH DATABASE src")
+
+
+def _copy_chains(conn: sqlite3.Connection, source: Source, salts: bool = True) -> None:
+    """Take in the entries of every chain the file holds that the output does not have yet,
+    and (``salts``) the salts of its records, applying the erasures those entries made."""
+    mapping = []
+    src_chain = {source.register_id: audit.LOCAL}
+    src_chain.update(conn.execute("SELECT register_id, chain FROM src.audit_chain").fetchall())
+    for rid, (entries, head) in source.chains.items():
+        row = conn.execute("SELECT chain, entries FROM main.audit_chain WHERE register_id = ?",
+                           (rid,)).fetchone()
+        if row is None:
+            chain = conn.execute("SELECT coalesce(max(chain), 0) + 1 FROM main.audit_chain"
+                                 ).fetchone()[0]
+            conn.execute("INSERT INTO main.audit_chain (chain, register_id, commune_code, "
+                         "entries, head) VALUES (?, ?, ?, ?, ?)",
+                         (chain, rid, source.codes.get(rid, ""), entries, head))
+            have = 0
+        else:
+            chain, have = row
+            if entries <= have:
+                continue
+            conn.execute("UPDATE main.audit_chain SET entries = ?, head = ? WHERE chain = ?",
+                         (entries, head, chain))
+        mapping.append((src_chain[rid], chain, have))
+    if not mapping:
+        return
+    conn.execute("DELETE FROM temp.merge_chains")
+    conn.executemany("INSERT INTO temp.merge_chains (src, chain, have) VALUES (?, ?, ?)",
+                     mapping)
+    conn.execute("INSERT INTO main.audit_entry SELECT m.chain, e.seq, e.at, e.actor, e.action, "
+                 "e.reason, e.detail, e.hash FROM temp.merge_chains m JOIN src.audit_entry e "
+                 "ON e.chain = m.src AND e.seq > m.have")
+    # One pass over the file's rows (in the order it logged them), whatever its chains.
+    conn.execute("INSERT INTO main.audit_row SELECT m.chain, r.seq, r.tab, r.id, r.hash "
+                 "FROM src.audit_row r CROSS JOIN temp.merge_chains m "
+                 "ON m.src = r.chain WHERE r.seq > m.have")
+    if not salts:
+        return
+    conn.execute("INSERT OR IGNORE INTO main.audit_salt SELECT * FROM src.audit_salt")
+    for (detail,) in conn.execute(
+            "SELECT e.detail FROM temp.merge_chains m JOIN src.audit_entry e ON e.chain = m.src "
+            "AND e.seq > m.have WHERE e.action = 'erase'").fetchall():
+        for table, record_id in json.loads(detail).get("erased", []):
+            conn.execute("DELETE FROM main.audit_salt WHERE tab = ? AND id = ?",
+                         (audit.TABLE_CODES[table], record_id))
 
 
 def apply_merge(
@@ -258,16 +262,17 @@ def apply_merge(
     """Carry out a merge plan. Raises RegisterError listing refused files unless ``skip_bad``."""
     if plan.bad and not skip_bad:
         names = "; ".join(f"{s.path.name}: {s.problem}" for s in plan.bad)
-        raise RegisterError(f"{len(plan.bad)} input files were refused, nothing was merged "
-                            f"({names}). Fix or remove them, or use --skip-bad.")
+        raise RegisterError(t("merge.refused_files", n=len(plan.bad), names=names))
     start = time.perf_counter()
     report = MergeReport(plan=plan)
     # The merge is built in a private copy and renamed over the output when complete and
     # checked: a power cut or an error leaves the output as it was.
     work = plan.out.with_name(plan.out.name + ".merging")
+    stage = plan.out.with_name(plan.out.name + ".merging-stage")
     work.unlink(missing_ok=True)
+    stage.unlink(missing_ok=True)
     if any(s.encrypted for s in plan.to_merge) and plan.passphrase is None:
-        raise RegisterError("encrypted inputs need the passphrase")
+        raise RegisterError(t("merge.needs_passphrase"))
     if plan.out.exists():
         _copy_register(plan.out, work, plan.passphrase)
     else:
@@ -276,6 +281,7 @@ def apply_merge(
                         passphrase=plan.passphrase).close()
     reg = open_register(work, actor=actor, passphrase=plan.passphrase)
     conn = reg.conn
+    linking: Linking | None = None
     try:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
@@ -283,42 +289,72 @@ def apply_merge(
         # memory instead of re-reading them (the national register is about 1-2 GB).
         conn.execute(f"PRAGMA cache_size = -{MERGE_CACHE_MB * 1024}")
         conn.execute("PRAGMA foreign_keys = OFF")  # checked in full before the rename
+        # Every input passed its own check (each record is as the program wrote it, under
+        # these constraints): evaluating every CHECK again for millions of rows adds nothing.
+        conn.execute("PRAGMA ignore_check_constraints = ON")
+        conn.execute("CREATE TEMP TABLE merge_fresh (register_id TEXT PRIMARY KEY)")
+        conn.execute("CREATE TEMP TABLE merge_chains (src INTEGER PRIMARY KEY, chain INTEGER, "
+                     "have INTEGER)")
         statements = _copy_sql(conn)
         before = _counts(conn)
         sources = sorted(plan.to_merge, key=lambda s: s.register_id)
+        bulk = not plan.out.exists() and bool(sources)
+        if bulk:  # a new output: stage every file, then build each table in key order
+            merge_bulk.attach_stage(conn, stage, plan.passphrase, MERGE_CACHE_MB)
+            conn.execute("BEGIN IMMEDIATE")
+            indexes = merge_bulk.prepare(conn)
+            conn.execute("COMMIT")
         for number, source in enumerate(sources, start=1):
             conn.execute("BEGIN IMMEDIATE")
-            _merge_one(conn, source, statements, plan.passphrase)
+            _merge_one(conn, source, statements, plan.passphrase, number if bulk else None)
             report.files_merged += 1
             if progress:
                 progress(number, len(sources), source)
+        linking = Linking(conn, threshold) if link and report.files_merged else None
+        if bulk:
+            fresh = [set(), *(set(s.chains) for s in sources)]
+            with reg.write():
+                # Linkage (DuckDB, its own thread) starts once the persons are in, while the
+                # other tables and the indexes are built.
+                def after(table: str) -> None:
+                    if linking is not None and table == "person_identity":
+                        linking.start()
+
+                merge_bulk.build(conn, indexes, fresh, after)
+            conn.execute("DETACH DATABASE stage")
+            stage.unlink(missing_ok=True)
         report.copy_seconds = time.perf_counter() - start
         report.added = {t: n - before[t] for t, n in _counts(conn).items()}
         with reg.write():
-            if link and report.files_merged:
-                link_start = time.perf_counter()
-                report.linked_persons, report.duplicate_journeys = relink(conn, threshold)
-                report.link_seconds = time.perf_counter() - link_start
+            if linking is not None:
+                linking.start()  # unless started during the build
             broken = conn.execute("PRAGMA foreign_key_check").fetchmany(5)
+            if linking is not None:
+                report.linked_persons, report.duplicate_journeys = linking.write()
+                report.link_seconds = linking.seconds
             if broken:
-                raise RegisterError(f"the merged records do not hold together ({broken}); "
-                                    "nothing was written")
-            audit.append(conn, [audit.Entry("merged_sources", s.register_id, "merge", None,
-                                            {"file": s.path.name, "fingerprint": s.fingerprint,
-                                             "commune_code": s.commune_code, **s.counts})
-                                for s in sources], actor=reg.actor, at=now())
+                raise RegisterError(t("merge.broken", detail=broken))
+            if sources:
+                audit.log(conn, "merge", [], actor=reg.actor, at=now(), detail={"sources": [
+                    {"register": s.register_id, "file": s.path.name, "head": s.fingerprint,
+                     "commune_code": s.commune_code, **s.counts} for s in sources]})
+            report.code = audit.anchor(conn)
+        conn.execute("PRAGMA ignore_check_constraints = OFF")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
     except BaseException:
+        if linking is not None:
+            linking.abandon()
         reg.close()
         work.unlink(missing_ok=True)
+        stage.unlink(missing_ok=True)
         raise
     reg.close()
     fsync_file(work)
     wal = Path(str(plan.out) + "-wal")
     if wal.exists() and wal.stat().st_size:
         work.unlink(missing_ok=True)
-        raise RegisterError(f"{plan.out} is open in another program; close it and merge again")
+        raise RegisterError(t("merge.in_use", out=plan.out))
     replace_file(work, plan.out)
     fsync_directory(plan.out.parent)
     for suffix in ("-wal", "-shm"):
@@ -341,50 +377,6 @@ def _copy_register(source: Path, target: Path, passphrase: str | None = None) ->
     finally:
         dst.close()
         src.close()
-
-
-def relink(conn: sqlite3.Connection, threshold: float | None = None) -> tuple[int, int]:
-    """Find the same person in different registers; rewrite person_links and duplicate_journeys.
-
-    Returns (persons linked to someone else, repeated journeys).
-    """
-    from . import linkage
-
-    cur = conn.execute("""
-        SELECT p.id, p.source_register, i.name, i.national_id, i.phone, p.sex, p.birth_year,
-               p.birth_date, substr(p.home_village, 1, 6), substr(p.home_village, 1, 2)
-        FROM persons p LEFT JOIN person_identity i ON i.person_id = p.id""")
-    names = ("record_id", "source", "name", "national_id", "phone", "sex", "birth_year",
-             "birth_date", "commune_code", "province_code")
-    records = [dict(zip(names, row, strict=True)) for row in cur]
-    result = linkage.link_records(
-        records, threshold=linkage.DEFAULT_THRESHOLD if threshold is None else threshold)
-    probability: dict[str, float] = {}
-    for left, right, p in result.pairs:
-        probability[left] = max(probability.get(left, 0.0), p)
-        probability[right] = max(probability.get(right, 0.0), p)
-    at = now()
-    conn.execute("DELETE FROM duplicate_journeys")
-    conn.execute("DELETE FROM person_links")
-    conn.executemany(
-        "INSERT INTO person_links (person_id, cluster_id, match_probability, linked_at) "
-        "VALUES (?, ?, ?, ?)",
-        [(pid, cluster, probability.get(pid), at) for pid, cluster in result.clusters.items()
-         if pid in probability])
-    # The same journey entered by two communes: same linked person, departure in the same
-    # month, same destination. The copy with the smallest id is kept.
-    conn.execute("""
-        INSERT INTO duplicate_journeys (journey_id, duplicate_of)
-        SELECT j.id, min(k.id) FROM journeys j
-        JOIN person_links a ON a.person_id = j.person_id
-        JOIN person_links b ON b.cluster_id = a.cluster_id
-        JOIN journeys k ON k.person_id = b.person_id AND k.id < j.id
-             AND substr(k.departure_date, 1, 7) = substr(j.departure_date, 1, 7)
-             AND k.destination_country = j.destination_country
-        GROUP BY j.id""")
-    linked = len(probability)
-    repeated = conn.execute("SELECT count(*) FROM duplicate_journeys").fetchone()[0]
-    return linked, repeated
 
 
 def merge(inputs: Sequence[str | Path], out: str | Path, **kwargs: object) -> MergeReport:

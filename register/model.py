@@ -43,7 +43,10 @@ class Field:
     ``quasi``). ``quasi``: a quasi-identifier - with others it could single a person out to
     someone who knows them - counted in the export's k-anonymity. ``refers``: for id fields, the
     table the id points to. ``future``: a date allowed to lie ahead (a licence's expiry).
-    ``entry``: the clerk enters it (False for links the program sets itself).
+    ``entry``: the clerk enters it (False for links the program sets itself). ``digits``: text
+    that is a number written by hand, ``"phone"`` or ``"id"``: Khmer digits are read as digits
+    and spaces, dots and dashes dropped (``០១២ ៣៤៥ ៦៧៨`` is stored ``012345678``); a phone that a
+    spreadsheet turned into a number gets back its leading 0.
     """
 
     name: str
@@ -64,6 +67,7 @@ class Field:
     entry: bool = True
     index: bool = False
     since: str = INITIAL
+    digits: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS_OF_FIELD:
@@ -143,7 +147,7 @@ TABLES: tuple[Table, ...] = (
     Table("brokers", (
         Field("name", "text", required=True, identifying=True),
         Field("alias", "text", identifying=True),
-        Field("phone", "text", identifying=True, max_length=40),
+        Field("phone", "text", identifying=True, max_length=40, digits="phone"),
         Field("village", "village", sensitive=True),
         Field("agency_id", "id", refers="agencies"),
         Field("active", "bool", default=1),
@@ -159,9 +163,10 @@ TABLES: tuple[Table, ...] = (
     )),
     Table("person_identity", (
         Field("name", "text", identifying=True),
-        Field("national_id", "text", identifying=True, max_length=40),
-        Field("phone", "text", identifying=True, max_length=40),
-        Field("contact_phone", "text", identifying=True, max_length=40, since=FOLLOW_UP),
+        Field("national_id", "text", identifying=True, max_length=40, digits="id"),
+        Field("phone", "text", identifying=True, max_length=40, digits="phone"),
+        Field("contact_phone", "text", identifying=True, max_length=40, since=FOLLOW_UP,
+              digits="phone"),
     ), key="person_id", owner="persons"),
     Table("journeys", (
         Field("person_id", "id", required=True, refers="persons", entry=False, index=True),

@@ -128,7 +128,7 @@ def fsync_file(path: str | Path) -> None:
             import fcntl
 
             try:
-                fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+                fcntl.fcntl(fd, fcntl.F_FULLFSYNC)  # type: ignore[attr-defined]  # macOS only
                 return
             except OSError:  # not supported by this file system: plain fsync
                 pass

@@ -12,12 +12,13 @@ from typing import Any
 
 from .db import Register
 from .errors import RecordNotFoundError, RegisterError
-from .i18n import t
+from .i18n import t, warning_text
 from .links import MIN_PREFIX, matching_ids
 from .model import MODEL
 
 # Tables whose records a clerk finds by id (an identity is found through its person).
 SHOWN = tuple(t for t in MODEL.table_names if MODEL.table(t).owner is None)
+MAX_LIST = 100_000
 LISTABLE = {"departures": "journeys", "persons": "persons", "returns": "returns",
             "referrals": "referrals", "agencies": "agencies", "brokers": "brokers",
             "warnings": "warnings"}
@@ -47,15 +48,18 @@ class Found:
         return str(self.record[MODEL.key_of(self.table)])
 
 
-def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+def _rows(conn: sqlite3.Connection, sql: str,
+          params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
     cur = conn.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur]
 
 
 def find(reg: Register, ref: str) -> Found:
-    """The record whose id is ``ref`` or starts with it."""
-    ref = ref.strip().lower()
+    """The record whose id is ``ref`` or starts with it (Khmer digits read as digits)."""
+    from .answers import KHMER_DIGITS
+
+    ref = ref.strip().translate(KHMER_DIGITS).lower()
     if len(ref) < MIN_PREFIX:
         raise RecordNotFoundError(t("err.id_short", n=MIN_PREFIX))
     hits: list[Found] = []
@@ -68,6 +72,15 @@ def find(reg: Register, ref: str) -> Found:
     if len(hits) > 1:
         raise RecordNotFoundError(t("err.ambiguous_id", id=ref))
     return hits[0]
+
+
+def voided(reg: Register, ids: list[str]) -> dict[str, str]:
+    """The reason each of these records was voided, by id (those voided only)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return dict(reg.conn.execute(f"SELECT record_id, reason FROM voided WHERE record_id IN "
+                                 f"({marks})", ids).fetchall())
 
 
 def details(reg: Register, found: Found) -> dict[str, list[dict[str, Any]]]:
@@ -111,6 +124,8 @@ def list_records(reg: Register, kind: str, limit: int = 50, offset: int = 0, *,
     returns, referrals or warnings of that month; warnings by their departure's month) and
     ``village`` (an 8-digit code: records of people, or brokers, of that village).
     """
+    if not 1 <= limit <= MAX_LIST or offset < 0:
+        raise RegisterError(t("err.list_limit", limit=limit, maximum=MAX_LIST))
     if kind not in LISTABLE:
         raise RegisterError(t("err.unknown_kind", kind=kind, kinds=", ".join(LISTABLE)))
     where, params = _filters(kind, open_only, month, village)
@@ -120,8 +135,9 @@ def list_records(reg: Register, kind: str, limit: int = 50, offset: int = 0, *,
                    j.channel, (r.id IS NOT NULL) AS returned
             FROM journeys j JOIN persons p ON p.id = j.person_id
             LEFT JOIN person_identity i ON i.person_id = p.id
-            LEFT JOIN returns r ON r.journey_id = j.id
-            WHERE {where} ORDER BY j.rowid DESC LIMIT ? OFFSET ?""", (*params, limit, offset))
+            LEFT JOIN returns r ON r.journey_id = j.id AND {not_voided("returns", "r")}
+            WHERE {where} AND {not_voided("journeys", "j")}
+            ORDER BY j.rowid DESC LIMIT ? OFFSET ?""", (*params, limit, offset))
     if kind == "warnings":
         found = _rows(reg.conn, f"""
             SELECT w.record_id AS journey_id, i.name, p.home_village, j.departure_date,
@@ -131,13 +147,21 @@ def list_records(reg: Register, kind: str, limit: int = 50, offset: int = 0, *,
             LEFT JOIN person_identity i ON i.person_id = p.id
             LEFT JOIN agencies a ON a.id = j.agency_id
             LEFT JOIN brokers b ON b.id = j.broker_id
-            WHERE {where} ORDER BY w.id DESC LIMIT ? OFFSET ?""", (*params, limit, offset))
+            WHERE {where} AND {not_voided("journeys", "j")}
+            ORDER BY w.id DESC LIMIT ? OFFSET ?""", (*params, limit, offset))
         for row in found:
-            row["warning"] = t(f"warn.{row.pop('code')}", detail=row.pop("detail"))
+            row["warning"] = warning_text(row.pop("code"), row.pop("detail"))
         return found
+    person = {"returns": "j.person_id", "referrals": "r.person_id", "persons": "r.id"}.get(kind)
     joins = {"returns": "JOIN journeys j ON j.id = r.journey_id JOIN persons p ON p.id = j.person_id",
              "referrals": "JOIN persons p ON p.id = r.person_id"}.get(kind, "")
-    return _rows(reg.conn, f"SELECT r.* FROM {LISTABLE[kind]} r {joins} WHERE {where} "
+    named = (f", (SELECT name FROM person_identity i WHERE i.person_id = {person}) AS person_name"
+             if person else "")
+    if kind in ("returns", "referrals"):
+        named += ", p.home_village AS person_village"
+    table = LISTABLE[kind]
+    return _rows(reg.conn, f"SELECT r.*{named} FROM {table} r {joins} "
+                           f"WHERE {where} AND {not_voided(table, 'r')} "
                            f"ORDER BY r.rowid DESC LIMIT ? OFFSET ?", (*params, limit, offset))
 
 
@@ -171,7 +195,9 @@ def _filters(kind: str, open_only: bool, month: str | None,
 
 
 def search(reg: Register, text: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Persons, agencies and brokers whose name, national ID, phone or licence contains ``text``."""
+    """Persons, agencies and brokers whose name, national ID, phone or licence contains ``text``
+    (a number may be typed with spaces or Khmer digits); voided records are left out."""
+    from .answers import number_text
     from .validation import is_encodable, normalise_text
 
     needle = normalise_text(text)
@@ -179,16 +205,18 @@ def search(reg: Register, text: str, limit: int = 50) -> list[dict[str, Any]]:
         raise RegisterError(t("err.empty_search"))
     if not is_encodable(needle):
         raise RegisterError(t("err.search_encoding"))
-    like = f"%{needle.lower()}%"
-    hits = _rows(reg.conn, """
-        SELECT 'person' AS what, p.id, i.name, p.sex, p.home_village AS place
+    like = f"%{number_text(needle, 'id').lower()}%"
+    return _rows(reg.conn, f"""
+        SELECT 'persons' AS what, p.id, i.name, p.sex AS detail, p.home_village AS place
         FROM person_identity i JOIN persons p ON p.id = i.person_id
-        WHERE lower(i.name) LIKE ? OR lower(i.national_id) LIKE ? OR i.phone LIKE ?
+        WHERE (lower(i.name) LIKE :q OR lower(i.national_id) LIKE :q OR i.phone LIKE :q
+               OR i.contact_phone LIKE :q) AND {not_voided("persons", "p")}
         UNION ALL
-        SELECT 'agency', id, name, licence_status, licence_number FROM agencies
-        WHERE lower(name) LIKE ? OR lower(licence_number) LIKE ?
+        SELECT 'agencies', id, name, licence_status, licence_number FROM agencies a
+        WHERE (lower(name) LIKE :q OR lower(licence_number) LIKE :q)
+          AND {not_voided("agencies", "a")}
         UNION ALL
-        SELECT 'broker', id, name, alias, village FROM brokers
-        WHERE lower(name) LIKE ? OR lower(alias) LIKE ? OR phone LIKE ?
-        LIMIT ?""", (like, like, like, like, like, like, like, like, limit))
-    return hits
+        SELECT 'brokers', id, name, alias, village FROM brokers b
+        WHERE (lower(name) LIKE :q OR lower(alias) LIKE :q OR phone LIKE :q)
+          AND {not_voided("brokers", "b")}
+        LIMIT :n""", {"q": like, "n": limit})

@@ -10,10 +10,11 @@ each kind writes, and their columns, come from the data model (:mod:`register.mo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import audit, rules
@@ -86,23 +87,37 @@ class _Batch:
         self.warnings.append((table, record_id, code, detail))
 
 
+@functools.cache
 def _stored_fields(table: str) -> tuple[str, ...]:
     return tuple(f.name for f in MODEL.table(table).fields)
+
+
+@functools.cache
+def _layout(tables: tuple[str, ...]) -> tuple[tuple[str, str, tuple[str, ...],
+                                                    tuple[tuple[str, Any], ...], bool], ...]:
+    """For each table a kind writes, in the model's order: its key, fields, defaults, and
+    whether it carries provenance (looked up once per kind, not per row)."""
+    out = []
+    for name in MODEL.table_names:
+        if name in tables:
+            table = MODEL.table(name)
+            defaults = tuple((f.name, f.default) for f in table.fields if f.default is not None)
+            out.append((name, table.key, _stored_fields(name), defaults, table.provenance))
+    return tuple(out)
 
 
 def _rows_of(kind: Kind, rec: Mapping[str, Any], ids: Mapping[str, str],
              stamp: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The table rows a record of ``kind`` writes (ids already decided)."""
     out = []
-    for name in MODEL.table_names:
-        if name not in kind.tables:
-            continue
-        table = MODEL.table(name)
-        row = {table.key: ids[name], **{f: rec.get(f) for f in _stored_fields(name)}}
-        for spec in table.fields:
-            if row[spec.name] is None and spec.default is not None:
-                row[spec.name] = spec.default
-        if table.provenance:
+    for name, key, fields, defaults, provenance in _layout(kind.tables):
+        row: dict[str, Any] = {key: ids[name]}
+        for f in fields:
+            row[f] = rec.get(f)
+        for f, default in defaults:
+            if row[f] is None:
+                row[f] = default
+        if provenance:
             row.update(stamp)
         out.append((name, row))
     return out
@@ -136,7 +151,7 @@ def _plan_record(batch: _Batch, kind: Kind, rec: dict[str, Any], problems: list[
             problems.extend(_person_conflicts(batch, person, rec))
     # Links: each id field pointing at another record is resolved (an id, its first 6+
     # characters, an agency's licence number or name) and must exist.
-    for spec in fields_of(kind.name):
+    for spec in _link_fields(kind.name):
         value = rec.get(spec.name)
         if not spec.refers or not value or spec.name in ("person_id", kind.id_field) and \
                 kind.name == "departures":
@@ -196,6 +211,12 @@ def _plan_record(batch: _Batch, kind: Kind, rec: dict[str, Any], problems: list[
     return True
 
 
+@functools.cache
+def _link_fields(kind: str) -> tuple[Any, ...]:
+    """The fields of a kind that point at another record (resolved by register.links)."""
+    return tuple(spec for spec in fields_of(kind) if spec.refers)
+
+
 def _person_conflicts(batch: _Batch, person: Mapping[str, Any],
                       rec: Mapping[str, Any]) -> list[Problem]:
     """A departure of a known person may leave the person's fields blank; values it does give
@@ -222,7 +243,11 @@ def _content_key(kind: str, rec: Mapping[str, Any]) -> str:
 def id_for_key(reg: Register, kind: str, key: str, *, person: bool = False) -> str:
     """The id a record imported under ``key`` gets (its person's id, for a departure's person):
     the same register, kind and key always give the same id."""
-    seed = f"{reg.register_id}#{kind}#{key}" + ("#person" if person else "")
+    return _key_id(reg.register_id, kind, key, person=person)
+
+
+def _key_id(register_id: str, kind: str, key: str, *, person: bool = False) -> str:
+    seed = f"{register_id}#{kind}#{key}" + ("#person" if person else "")
     return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
 
 
@@ -281,7 +306,8 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
           keys: Sequence[str] | str | None) -> tuple[WriteReport, _Batch]:
     report = WriteReport(kind=kind.name, dry_run=dry_run)
     batch = _Batch(reg)
-    stamp = {"source_register": reg.register_id, "recorded_at": now()}
+    register_id = reg.register_id
+    stamp = {"source_register": register_id, "recorded_at": now()}
     first_with_key: dict[str, int] = {}
     for index, raw in enumerate(rows):
         number = numbers[index] if numbers is not None else first_row + index
@@ -294,20 +320,28 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
                                         details={"first": first_with_key[key]}))
             first_with_key.setdefault(key, number)
             if not rec.get(kind.id_field):
-                rec[kind.id_field] = id_for_key(reg, kind.name, key)
+                rec[kind.id_field] = _key_id(register_id, kind.name, key)
             if kind.name == "departures" and not rec.get("person_id"):
-                rec["person_id"] = id_for_key(reg, kind.name, key, person=True)
+                rec["person_id"] = _key_id(register_id, kind.name, key, person=True)
         if not _plan_record(batch, kind, rec, problems, report, stamp) and not problems:
             report.already_present += 1
-        report.problems.extend(p.at_row(number) for p in problems)
+        report.problems.extend(_as_typed(p, raw).at_row(number) for p in problems)
     report.warnings = [(rid, code, detail) for _, rid, code, detail in batch.warnings]
     report.written = {t: len(r) for t, r in batch.tables.items() if r}
     return report, batch
 
 
+def _as_typed(problem: Problem, raw: Mapping[str, Any]) -> Problem:
+    """A problem naming the value as it was typed (``04E063B3``), not as it was cleaned."""
+    typed = raw.get(problem.field)
+    if problem.value is None or typed is None or typed == "":
+        return problem
+    return replace(problem, value=typed)
+
+
 def _write(reg: Register, batch: _Batch) -> None:
     at = now()
-    entries: list[audit.Entry] = []
+    written: list[audit.Written] = []
     with reg.write() as conn:
         for table in MODEL.table_names:
             rows = batch.tables.get(table)
@@ -318,19 +352,24 @@ def _write(reg: Register, batch: _Batch) -> None:
                    f"VALUES ({', '.join(':' + c for c in columns)})")
             conn.executemany(sql, rows)
             key = MODEL.key_of(table)
-            entries.extend(audit.Entry(table, row[key], "insert", None, row) for row in rows)
+            written.extend(audit.Written(table, row[key], row) for row in rows)
         conn.executemany(
             "INSERT INTO warnings (table_name, record_id, code, detail, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
             [(*w, at) for w in batch.warnings],
         )
-        audit.append(conn, entries, actor=reg.actor, at=at)
+        audit.log(conn, "add", written, actor=reg.actor, at=at)
 
 
 def add_one(reg: Register, kind: str, values: Mapping[str, Any], *,
             today: dt.date | None = None) -> WriteReport:
-    """Add a single record (what the clerk's prompts do); raises ValidationError if it is bad."""
-    return add_records(reg, kind, [values], today=today, first_row=1)
+    """Add a single record (what the clerk's prompts do); raises ValidationError if it is bad
+    (its problems name no row: there is one record)."""
+    try:
+        return add_records(reg, kind, [values], today=today, first_row=1)
+    except ValidationError as exc:
+        raise ValidationError([Problem(p.field, p.value, p.rule, None, p.details)
+                               for p in exc.problems]) from None
 
 
 def add_departure(reg: Register, **values: Any) -> WriteReport:

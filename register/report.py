@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +117,7 @@ class MonthlyReport:
     overdue: tuple[Overdue, ...]  # empty in the public version
     overdue_count: int | None
     hidden_cells: int = 0
+    audit_code: str = ""  # the register's audit code when the report was made (register.audit)
 
     def table(self, name: str) -> Table:
         return next(tab for tab in self.tables if tab.name == name)
@@ -152,13 +154,13 @@ _FIXED_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 
-def _ordered(dim: str, counts: dict[str | None, tuple[int, ...]], villages: list[str],
+def _ordered(dim: str, counts: Mapping[Any, tuple[int, ...]], villages: list[str],
              width: int) -> tuple[Row, ...]:
     """Rows in a stable order: every category of a fixed list (zeros included), the commune's
     villages by code, other codes by count; 'not recorded' last."""
     zero = (0,) * width
     if dim in _FIXED_ORDER:
-        keys: list[str | None] = list(_FIXED_ORDER[dim])
+        keys: list[Any] = list(_FIXED_ORDER[dim])
     elif dim == "village":
         keys = sorted(set(villages) | {k for k in counts if k is not None})
     else:
@@ -222,7 +224,7 @@ def _referral_table(conn: sqlite3.Connection, params: dict[str, Any]) -> Table:
                sum(f.referral_date >= :start AND f.status IN ({marks})) AS open_month,
                count(*) AS made_year, sum(f.status IN ({marks})) AS open_year
         FROM referrals f
-        WHERE f.referral_date BETWEEN :year_start AND :end
+        WHERE f.referral_date BETWEEN :year_start AND :end AND {not_voided("referrals", "f")}
         GROUP BY k""", params)
     columns = (("made", MONTH), ("open", MONTH), ("made", YEAR), ("open", YEAR))
     counts = {r["k"]: (r["made_month"], r["open_month"], r["made_year"], r["open_year"])
@@ -299,9 +301,10 @@ def followup(reg: Register, *, months: int | None = None, as_of: str | dt.date |
         WHERE {_LIVE} AND j.departure_date <= :as_of
           AND date(j.departure_date, printf('+%d months', {planned})) < :as_of
           AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.journey_id = j.id
-                          AND r.return_date <= :as_of)
+                          AND r.return_date <= :as_of AND {not_voided("returns", "r")})
           AND NOT EXISTS (SELECT 1 FROM referrals f WHERE f.person_id = j.person_id
-                          AND f.referral_date > j.departure_date AND f.referral_date <= :as_of)
+                          AND f.referral_date > j.departure_date AND f.referral_date <= :as_of
+                          AND {not_voided("referrals", "f")})
         ORDER BY j.departure_date, j.id""", {"as_of": as_of})
     return [Overdue(**row, months_away=months_between(row["departure_date"], as_of))
             for row in found]
@@ -314,6 +317,7 @@ def monthly_report(reg: Register, month: str, *, today: dt.date | None = None) -
     This is the internal version, with names; :func:`register.report_public.public_version`
     makes the version to share.
     """
+    from .audit import anchor
     from .gazetteer import load_gazetteer
 
     today = today or dt.date.today()
@@ -333,4 +337,4 @@ def monthly_report(reg: Register, month: str, *, today: dt.date | None = None) -
     overdue = followup(reg, as_of=as_of)
     return MonthlyReport(commune, f"{first:%Y-%m}", params["start"], params["year_start"],
                          params["end"], as_of, False, (summary_table(named), *tables),
-                         tuple(overdue), len(overdue))
+                         tuple(overdue), len(overdue), audit_code=anchor(conn))

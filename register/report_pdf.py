@@ -16,15 +16,15 @@ fpdf2.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .errors import RegisterError
 from .i18n import language, t
+from .output import check_output, writing
 from .report import MONTH, YEAR, MonthlyReport, Overdue, Table
 from .report_text import Labels, breakable, digits, long_date, number, period_label, short_date
 
@@ -143,6 +143,9 @@ def _front(pdf: Any, report: MonthlyReport, labels: Labels, title: str, month: s
     made = t("report.made", date=long_date(dt.date.today().isoformat()),
              as_of=long_date(report.as_of))
     pdf.multi_cell(0, LINE, made, new_x="LMARGIN", new_y="NEXT")
+    if report.audit_code:
+        pdf.multi_cell(0, LINE, t("audit.report_code", code=report.audit_code),
+                       new_x="LMARGIN", new_y="NEXT")
     note = t("report.public") if report.public else t("report.internal")
     pdf.multi_cell(0, LINE, note, new_x="LMARGIN", new_y="NEXT")
     count = report.overdue_count
@@ -326,7 +329,8 @@ def _fitted_cell(pdf: Any, width: float, height: float, text: str, align: str) -
 
 
 # -- writing the file ------------------------------------------------------------------------
-def write_report(report: MonthlyReport, path: str | Path) -> int:
+def write_report(report: MonthlyReport, path: str | Path, *, force: bool = False,
+                 inputs: Sequence[str | Path] = ()) -> int:
     """Write the report to ``path`` (a .pdf file); return its number of pages.
 
     The internal version holds names and phone numbers: it is written readable by its owner
@@ -338,17 +342,8 @@ def write_report(report: MonthlyReport, path: str | Path) -> int:
     path = Path(path)
     if path.suffix.lower() != ".pdf":
         raise ReportError(t("report.bad_suffix", file=path))
+    check_output(path, force=force, inputs=inputs)
     data, pages = render(report)
-    tmp = path.with_name(path.name + ".writing")
-    private = not report.public
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if private:  # O_CREAT's mode does not apply to a file that was already there
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with writing(path, force=force, inputs=inputs, personal=not report.public) as tmp:
+        tmp.write_bytes(data)
     return pages

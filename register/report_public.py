@@ -71,7 +71,8 @@ def _blank(table: Table, threshold: int) -> tuple[Table, int, list[int]]:
         mask = [v is not None and 0 < v < threshold for v in values]
         if table.partition and totals and _complement(values, mask):
             exposed.append(i)
-        if totals and totals[i] is not None and 0 < totals[i] < threshold:
+        total = totals[i] if totals else None
+        if totals and total is not None and 0 < total < threshold:
             totals[i] = None
             hidden += 1
         hidden += sum(mask)

@@ -10,20 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from .i18n import language, t
+from .i18n import digits, language, long_date, month_name, short_date, t  # noqa: F401  (re-exported)
 from .report import MONTH, MonthlyReport
 from .vocabulary import CODE_LISTS, label_key
 
-KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 DASH = "\u2014"  # a count left blank in the public version
 # A Khmer base character (consonant or independent vowel) that does not follow a subscript
 # sign (coeng): where a line may break inside a run of Khmer without splitting a cluster.
 _CLUSTER_START = re.compile("(?<=[\u1780-\u17dd])(?<!\u17d2)(?=[\u1780-\u17b3])")
-
-
-def digits(value: object) -> str:
-    text = str(value)
-    return text.translate(KHMER_DIGITS) if language() == "km" else text
 
 
 def breakable(text: str) -> str:
@@ -34,22 +28,6 @@ def breakable(text: str) -> str:
 
 def number(value: int | None) -> str:
     return DASH if value is None else digits(value)
-
-
-def month_name(month: int) -> str:
-    return t(f"report.month.{month}")
-
-
-def long_date(iso: str) -> str:
-    day = dt.date.fromisoformat(iso)
-    return t("report.date_long", day=digits(day.day), month=month_name(day.month),
-             year=digits(day.year))
-
-
-def short_date(iso: str) -> str:
-    day = dt.date.fromisoformat(iso)
-    return t("report.date_short", day=digits(f"{day.day:02d}"), month=digits(f"{day.month:02d}"),
-             year=digits(day.year))
 
 
 def period_label(report: MonthlyReport, period: str) -> str:

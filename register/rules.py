@@ -17,6 +17,7 @@ record, never blocking: an unlicensed agency, a minor recruited by an agency, ma
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -137,12 +138,15 @@ def agency_protection(journey: Row, agency: Row | None, person: Row | None) -> I
 
 # -- applying the rules ------------------------------------------------------------------------
 
+@functools.cache
+def _rules_of(table: str, warnings: bool) -> tuple[Any, ...]:
+    return tuple(spec for spec in RULES if spec.subject == table and spec.warning == warnings)
+
+
 def judge(view: View, table: str, row: Row, *, warnings: bool = False) -> list[Problem]:
     """Every error (or, with ``warnings``, every protection warning) about one record."""
     found: list[Problem] = []
-    for spec in RULES:
-        if spec.subject != table or spec.warning != warnings:
-            continue
+    for spec in _rules_of(table, warnings):
         related = {r.alias: (view.get(r.table, row[r.via]) if row.get(r.via) else None)
                    for r in spec.reads}
         found.extend(spec.judge(row, **related))

@@ -136,6 +136,8 @@ def migration_names(model: Model = MODEL) -> list[str]:
     return sorted(names)
 
 
+AUDIT_V2 = "0004_audit_v2"
+
 # The program's own bookkeeping tables, by the migration that made them.
 INFRASTRUCTURE: dict[str, str] = {
     INITIAL: """
@@ -215,7 +217,81 @@ CREATE TABLE voided (
     PRIMARY KEY (table_name, record_id)
 );
 """,
+    AUDIT_V2: """
+-- The audit log, version 2 (see register.audit): one entry per write, chained by hash. The rows
+-- an entry wrote are listed in audit_row by table number, id (16 bytes for a UUID) and a 16-byte
+-- row hash. chain 0 is this register's own chain; a merged register also holds the chains of the
+-- registers merged into it (audit_chain). The version-1 log (audit_log, full rows as JSON with
+-- names) is converted and dropped; its entry hashes stay in audit_v1 so that codes written down
+-- before the upgrade still check.
+CREATE TABLE audit_entry (
+    chain INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('add', 'correct', 'void', 'erase', 'merge', 'upgrade')),
+    reason TEXT,
+    detail TEXT CHECK (detail IS NULL OR json_valid(detail)),
+    hash BLOB NOT NULL,
+    PRIMARY KEY (chain, seq)
+) WITHOUT ROWID;
+CREATE TABLE audit_row (
+    chain INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    tab INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    hash BLOB NOT NULL
+);
+-- Erasable: the salt of each record holding identifying values (its row hashes are keyed with
+-- it), and the old identifying values of corrections (the chain holds only their salted hash).
+CREATE TABLE audit_salt (
+    tab INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    salt BLOB NOT NULL,
+    PRIMARY KEY (tab, id)
+) WITHOUT ROWID;
+CREATE TABLE audit_private (
+    seq INTEGER NOT NULL,
+    tab INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    old TEXT NOT NULL
+);
+-- The chains of merged registers held here, with the head this register last took in.
+CREATE TABLE audit_chain (
+    chain INTEGER PRIMARY KEY,
+    register_id TEXT NOT NULL UNIQUE,
+    commune_code TEXT,
+    entries INTEGER NOT NULL,
+    head BLOB NOT NULL
+);
+CREATE TABLE audit_v1 (
+    seq INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL
+);
+CREATE TRIGGER audit_entry_append_only_update BEFORE UPDATE ON audit_entry
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_entry_append_only_delete BEFORE DELETE ON audit_entry
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_row_append_only_update BEFORE UPDATE ON audit_row
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_row_append_only_delete BEFORE DELETE ON audit_row
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_salt_no_update BEFORE UPDATE ON audit_salt
+BEGIN SELECT RAISE(ABORT, 'a salt is never changed (only erased)'); END;
+CREATE TRIGGER audit_v1_append_only BEFORE UPDATE ON audit_v1
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+""",
 }
+
+
+def _after_audit_v2(conn: Any) -> None:
+    from .audit_upgrade import upgrade_v1
+
+    upgrade_v1(conn)
+
+
+# Python steps of a migration, run after its statements.
+STEPS = {AUDIT_V2: _after_audit_v2}
 
 
 def _make_migrations(model: Model = MODEL) -> Any:
@@ -225,6 +301,8 @@ def _make_migrations(model: Model = MODEL) -> Any:
             # executescript() would COMMIT the migration's transaction: statement by statement.
             for statement in migration_sql(name, model):
                 db.execute(statement)
+            if name in STEPS:
+                STEPS[name](db.conn)
 
         made(name=name)(apply)
     return made

@@ -26,6 +26,7 @@ from .errors import RegisterError
 from .export import generalise, researcher_rows
 from .i18n import t
 from .io import safe_cell
+from .output import check_output, writing
 from .standards import MAPPING, ctdc_columns, htcds_fields, htcds_values, link
 from .vocabulary import ILO_INDICATORS
 
@@ -230,24 +231,22 @@ def standard_rows(reg: Register, fmt: str, level: str = "standard") -> tuple[
 
 
 def export_standard(reg: Register, out: str | Path, fmt: str, *,
-                    level: str = "standard") -> StandardReport:
+                    level: str = "standard", force: bool = False) -> StandardReport:
     """Write the HTCDS or CTDC layout of the register's cases to a CSV file."""
     if fmt not in ("htcds", "ctdc"):
         raise RegisterError(t("formats.unknown_format", format=fmt, formats=", ".join(FORMATS)))
     out = Path(out)
     if out.suffix.lower() != ".csv":
         raise RegisterError(t("formats.csv_only", file=out.name))
-    if not out.parent.exists():
-        raise RegisterError(t("err.no_folder", folder=out.parent))
+    check_output(out, force=force, inputs=[reg.path])
     rows, journeys, cases = standard_rows(reg, fmt, level)
     dropped = 0
     if fmt == "ctdc":
         rows, dropped = k_anonymise(rows)
     columns = ctdc_column_names() if fmt == "ctdc" else htcds_columns()
-    tmp = out.with_name(out.name + ".partial")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
+    with writing(out, force=force, inputs=[reg.path]) as tmp, \
+            tmp.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)
         writer.writerows([_cell(r[c]) for c in columns] for r in rows)
-    tmp.replace(out)
     return StandardReport(fmt, journeys, cases, len(rows), dropped)

@@ -97,10 +97,11 @@ def _changes(reg: Register, kind: str, sub: Submission, stored: dict[str, Any],
 
 def _applied(reg: Register, record_id: str, instance: str) -> bool:
     """Was this edit (its instance ID) already applied to the record? (the audit log says)."""
-    return reg.conn.execute(
-        "SELECT 1 FROM audit_log WHERE record_id IN (?, (SELECT person_id FROM journeys "
-        "WHERE id = ?)) AND instr(reason, ?) > 0 LIMIT 1", (record_id, record_id, instance)
-    ).fetchone() is not None
+    from . import audit
+
+    person = reg.conn.execute("SELECT person_id FROM journeys WHERE id = ?", (record_id,)
+                              ).fetchone()
+    return audit.entries_with_reason(reg.conn, instance, [record_id, *(person or ())])
 
 
 def import_submissions(
@@ -130,7 +131,7 @@ def import_submissions(
             new.append(sub)
     by_row = {sub.row: sub.instance for sub in subs}
     report = SubmissionReport(source, len(subs), WriteReport(kind=kind, dry_run=dry_run))
-    args = {"numbers": [s.row for s in new], "keys": [record_key(source, s) for s in new],
+    args: dict[str, Any] = {"numbers": [s.row for s in new], "keys": [record_key(source, s) for s in new],
             "today": today}
     if dry_run:
         report.added = add_records(reg, kind, [s.values for s in new], dry_run=True, **args)

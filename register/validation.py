@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Protocol
 
+from .answers import KHMER_DIGITS, choice_list, country_code, country_codes, label_code, number_text
 from .errors import MonthError
 from .i18n import t
 from .model import Field, fields_of
 
-KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Direction marks and invisible formatting that have no place in stored text. Zero-width space
 # (U+200B) is kept inside Khmer text, where it separates words, but trimmed at the ends.
 _BIDI = dict.fromkeys(
@@ -35,8 +36,8 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 # C0 and C1 control characters (tab, newline and carriage return are whitespace, trimmed).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _EDGES = re.compile(r"^[\s\u200b\u200c\u200d]+|[\s\u200b\u200c\u200d]+$")
-TRUE = {"1", "yes", "y", "true", "t", "x", "បាទ", "ចាស", "មាន", "ពិត"}
-FALSE = {"0", "no", "n", "false", "f", "ទេ", "គ្មាន", "មិនមាន"}
+TRUE = {"1", "yes", "y", "true", "t", "x", "បាទ", "ចាស", "បាទចាស", "មាន", "ពិត", "មែន", "ត្រូវ"}
+FALSE = {"0", "no", "n", "false", "f", "ទេ", "អត់", "អត់ទេ", "គ្មាន", "មិនមាន", "មិនមែន"}
 EARLIEST_DATE = dt.date(1930, 1, 1)
 MIN_AGE, MAX_AGE = 10, 80
 
@@ -52,7 +53,12 @@ class Problem:
     details: Mapping[str, Any] = dc_field(default_factory=dict)
 
     def message(self) -> str:
-        return t(self.rule, **self.details)
+        """The rule broken, in the clerk's language (a date in it written the local way)."""
+        from .i18n import long_date
+
+        details = {k: long_date(v) if isinstance(v, str) and _ISO_DATE.fullmatch(v) else v
+                   for k, v in self.details.items()}
+        return t(self.rule, **details)
 
     def __str__(self) -> str:
         shown = "" if self.value is None else str(self.value)
@@ -61,7 +67,19 @@ class Problem:
         where = t("problem.row", row=self.row) if self.row is not None else ""
         if not self.field:  # a rule about the whole record
             return t("problem.record", where=where, rule=self.message())
-        return t("problem", where=where, field=self.field, value=shown, rule=self.message())
+        return t("problem", where=where, field=self.field_words(), value=shown,
+                 rule=self.message())
+
+    def field_words(self) -> str:
+        """The field under its label in the clerk's language (in an import, with its column)."""
+        from .i18n import catalogue
+
+        name, _, more = self.field.partition(" (")
+        key = f"field.{name}"
+        label = t(key) if key in catalogue("en") else name
+        if self.row is not None and label != name:
+            label = t("problem.column", label=label, column=name)
+        return label + (f" ({more}" if more else "")
 
     def at_row(self, row: int) -> Problem:
         return Problem(self.field, self.value, self.rule, row, self.details)
@@ -164,6 +182,8 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
     kind = spec.kind
     if kind == "text":
         assert text is not None
+        if spec.digits:
+            text = number_text(raw if isinstance(raw, int | float) else text, spec.digits)
         if len(text) > spec.max_length:
             return bad("rule.too_long", max=spec.max_length)
         return text, None
@@ -175,7 +195,9 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         if spec.name == "sex":
             value = value.upper()
         if value not in spec.choices:
-            return bad("rule.choice", choices=", ".join(spec.choices))
+            value = label_code(spec.codes or "", text) or ""
+        if value not in spec.choices:
+            return bad("rule.choice", choices=choice_list(spec))
         return value, None
     if kind == "date":
         try:
@@ -229,15 +251,14 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
             return bad("rule.village")
         return code, None
     if kind == "country":
-        code = _compact(text or "").upper()
-        if code not in spec.choices:
+        country = country_code(spec, text or "")
+        if country is None:
             return bad("rule.country")
-        return code, None
+        return country, None
     if kind == "countries":
-        codes = [c for c in re.split(r"[,;\s]+", _compact_list(text or "")) if c]
-        unknown = [c for c in codes if c not in spec.choices]
+        codes, unknown = country_codes(spec, text or "")
         if unknown:
-            return bad("rule.country")
+            return bad("rule.countries", unknown=", ".join(unknown))
         return json.dumps(sorted(set(codes))), None
     if kind == "id":  # resolved against the register by the caller (register.links)
         compact = _compact(text or "")
@@ -251,10 +272,6 @@ def _gazetteer() -> Any:
     from .gazetteer import load_gazetteer  # cached; imported late to keep this module light
 
     return load_gazetteer()
-
-
-def _compact_list(text: str) -> str:
-    return text.translate(KHMER_DIGITS).upper()
 
 
 _HEXISH = re.compile(r"[0-9a-fA-F-]+")
@@ -274,8 +291,7 @@ def clean_record(
     Unknown field names are problems too (a misspelt column must not be silently dropped).
     """
     today = today or dt.date.today()
-    specs = fields_of(kind)
-    names = {spec.name for spec in specs}
+    specs, names = _kind_specs(kind)
     problems = [
         Problem(str(name), raw[name], "rule.unknown_field")
         for name in raw.keys() - names
@@ -289,7 +305,7 @@ def clean_record(
             if spec.required:
                 problems.append(Problem(spec.name, None, "rule.required"))
             continue
-        value, problem = clean_value(spec, given, today)
+        value, problem = _clean_repeated(spec, given, today)
         if problem:
             problems.append(problem)
             continue
@@ -297,6 +313,37 @@ def clean_record(
         if value is None and spec.required:
             problems.append(Problem(spec.name, None, "rule.required"))
     return clean, problems
+
+
+_SPECS: dict[str, tuple[tuple[Field, ...], frozenset[str]]] = {}
+
+
+def _kind_specs(kind: str) -> tuple[tuple[Field, ...], frozenset[str]]:
+    """A kind's fields and their names (looked up once: the model does not change)."""
+    if kind not in _SPECS:
+        specs = fields_of(kind)
+        _SPECS[kind] = (specs, frozenset(spec.name for spec in specs))
+    return _SPECS[kind]
+
+
+# Codes, dates and numbers repeat from row to row of an import (a few villages, a few thousand
+# dates): their outcome is remembered (a value's rule depends only on the field and 'today').
+_REPEATED: dict[tuple[int, type, Any, dt.date], tuple[Field, Any, Problem | None]] = {}
+_FREE_TEXT = ("text",)
+
+
+def _clean_repeated(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | None]:
+    if spec.kind in _FREE_TEXT or not isinstance(raw, str | int | float):
+        return clean_value(spec, raw, today)
+    key = (id(spec), type(raw), raw, today)  # 1, 1.0 and True are equal keys: typed apart
+    hit = _REPEATED.get(key)
+    if hit is not None and hit[0] is spec:  # the same field (an id is never reused while kept)
+        return hit[1], hit[2]
+    value, problem = clean_value(spec, raw, today)
+    if len(_REPEATED) > 100_000:
+        _REPEATED.clear()
+    _REPEATED[key] = (spec, value, problem)
+    return value, problem
 
 
 def age_at(birth_date: str | None, birth_year: int | None, on: str) -> int | None:

@@ -30,6 +30,7 @@ from typing import Any
 from .errors import RegisterError
 from .i18n import catalogue, t
 from .model import Field, fields_of
+from .output import check_output, writing
 from .validation import EARLIEST_DATE, MAX_AGE, MIN_AGE
 from .vocabulary import label_key
 
@@ -202,7 +203,7 @@ def _questions(kind: str, whole_country: bool) -> list[Question]:
     out: list[Question] = []
     for spec in specs:
         exprs, msgs = _field_rules(spec, names)
-        common = {"field": spec, "required": spec.required, "label_key": f"field.{spec.name}",
+        common: dict[str, Any] = {"field": spec, "required": spec.required, "label_key": f"field.{spec.name}",
                   "constraint": " and ".join(f"({e})" for e in exprs) if len(exprs) > 1
                   else "".join(exprs), "messages": tuple(msgs)}
         if spec.kind == "village":
@@ -311,22 +312,20 @@ def build_form(kind: str, province: str | None = None, *, places: bool = True) -
     return Form(kind, version, questions, choices, settings)
 
 
-def write_xlsform(form: Form, out: str | Path) -> Path:
+def write_xlsform(form: Form, out: str | Path, *, force: bool = False) -> Path:
     """Write the form as an XLSForm workbook (survey, choices, settings)."""
     import openpyxl
 
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
         raise RegisterError(t("formats.xlsx_only", file=out.name))
-    if not out.parent.exists():
-        raise RegisterError(t("err.no_folder", folder=out.parent))
+    check_output(out, force=force)
     book = openpyxl.Workbook()
     book.remove(book.active)
     for sheet, rows in form.as_dict().items():
         _write_sheet(book.create_sheet(sheet), rows)
-    tmp = out.with_name(out.name + ".partial")
-    book.save(tmp)
-    tmp.replace(out)
+    with writing(out, force=force, personal=False) as tmp:
+        book.save(tmp)
     return out
 
 

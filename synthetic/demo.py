@@ -1,9 +1,15 @@
 """The demo behind the README's first command: a synthetic country, end to end.
 
-1. synthetic commune registers for every commune (small scale), written through the register API;
-2. merged into a national register, with the same person in two communes linked;
+1. synthetic commune registers for every commune of all 25 provinces (small scale: about 60,000
+   journeys), written through the register API and marked synthetic;
+2. merged into a national register (marked synthetic too), with the same person in two communes
+   linked;
 3. the researcher export (no names, ID numbers or phones);
-4. a short summary; then the analysis notebooks run on it (``--no-notebooks`` to skip).
+4. a short summary; then the analysis notebooks run on it and write their results and the
+   report for decision makers under ``results/`` (``--no-notebooks`` to skip).
+
+The commune registers are written with a rollback journal (see `synthetic.write`), so the
+read-only merge leaves no ``-wal``/``-shm`` files beside them.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ def run_demo(out: Path, *, seed: int = 7, notebooks: bool = True,
     from register import check_register, export_researcher, open_register
     from register.merge import merge
 
-    from .write import write_country
+    from .write import mark_synthetic, write_country
 
     out = Path(out)
     communes = out / "communes"
@@ -42,6 +48,8 @@ def run_demo(out: Path, *, seed: int = 7, notebooks: bool = True,
     echo("2/4 Merging them into a national register ...")
     national = out / "national.db"
     report = merge(sorted(communes.glob("*.db")), national)
+    with open_register(national) as reg, reg.write() as conn:  # a new register: mark it too
+        mark_synthetic(conn, f"register demo, seed {seed}, scale {scale}")
     echo("    " + report.summary())
     echo("3/4 Writing the researcher export ...")
     with open_register(national) as reg:
@@ -72,6 +80,7 @@ def run_demo(out: Path, *, seed: int = 7, notebooks: bool = True,
 
         echo("Running the analysis notebooks on the national register ...")
         # The runner finds the register and its lists (communes/lists) beside it.
-        results = run_notebooks(national, out / "results", echo=echo)
-        summary["results"] = str(results)
+        runs = run_notebooks(national, out / "results", echo=echo)
+        summary["results"] = str(runs.results)
+        summary["report"] = str(runs.report)
     return summary

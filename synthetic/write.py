@@ -26,7 +26,17 @@ from .country import make_country, truth_part
 from .errors import SyntheticError
 
 KINDS = ("agencies", "brokers", "departures", "returns", "referrals")
+#: register_meta key that marks a register as synthetic (read by analysis.data.is_synthetic).
+SYNTHETIC_KEY = "synthetic"
 _country: Any = None
+
+
+def mark_synthetic(conn: Any, how: str = "") -> None:
+    """Record in ``register_meta`` that the register holds synthetic data (the analysis then marks
+    every report and figure "SYNTHETIC DATA"). Also used by the demo on the merged register,
+    which `register merge` makes afresh."""
+    conn.execute("INSERT OR REPLACE INTO register_meta (key, value) VALUES (?, ?)",
+                 (SYNTHETIC_KEY, how or "made by the synthetic generator (register synth)"))
 
 
 @dataclass
@@ -53,10 +63,15 @@ def write_commune(commune: str, out: str) -> dict[str, Any]:
     today = dt.date.today()
     # Synthetic data: no need to survive a power cut, so no flush to disk after each write.
     with register.init_register(path, commune=commune, actor="synthetic-generator", durable=False) as reg:
+        mark_synthetic(reg.conn, f"register synth, seed {_country.seed}, scale {_country.scale}")
         for kind in KINDS:
             rows = getattr(records, kind)
             if rows:
                 register.add_records(reg, kind, rows, today=today)
+        # One self-contained file: `register merge` reads the communes read-only, and a
+        # read-only reader of a file in WAL mode leaves empty -wal and -shm files behind (3,302
+        # of them after the demo, issue 14). A rollback journal leaves nothing.
+        reg.conn.execute("PRAGMA journal_mode = DELETE")
     part = truth_part(records)
     part["journeys"] = len(records.departures)
     return part

@@ -45,3 +45,14 @@ def departure(**overrides: object) -> dict[str, object]:
     }
     values.update(overrides)
     return values
+
+
+@pytest.fixture(autouse=True)
+def _own_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test remembers registers in a config file of its own (register.cli.config), never
+    the user's, and starts in no particular language."""
+    from register import i18n
+
+    monkeypatch.setenv("REGISTER_CONFIG", str(tmp_path_factory.mktemp("config") / "config.json"))
+    i18n.set_language(None)
+    i18n.set_default_language(None)

@@ -1,11 +1,13 @@
 """Named errors raised by `analysis.mse`.
 
-They mirror the analysis package's convention (one small class per failure, a message that says
-what to do) but do not inherit from ``analysis._validation.AnalysisError`` because that module
-imports pandas, and the MSE command line must start without it.
+One small class per failure, with a message that says what to do, all under `MSEError`, which
+is itself under the analysis package's root `analysis.errors.AnalysisError` (a module of the
+standard library only: the MSE command line still starts without pandas).
 """
 
 from __future__ import annotations
+
+from analysis.errors import AnalysisError
 
 __all__ = [
     "CaptureDataError",
@@ -18,7 +20,7 @@ __all__ = [
 ]
 
 
-class MSEError(Exception):
+class MSEError(AnalysisError):
     """Base class of every error `analysis.mse` raises on purpose."""
 
 

@@ -1,4 +1,5 @@
-"""Finding things: places in the gazetteer, records in the register."""
+"""Finding things: places in the gazetteer, records in the register - shown with labels and
+values in the clerk's language (:mod:`register.present`), voided records left out of lists."""
 
 from __future__ import annotations
 
@@ -6,84 +7,85 @@ from typing import Annotated
 
 import typer
 
-from ..i18n import t
-from .app import Db, NoInput, app, echo, handled, open_db, print_table
+from ..i18n import language, t
+from .app import Db, NoInput, app, echo, handled, kind_named, level_named, open_db, print_table
 
 
-@app.command()
+@app.command(help="help.lookup")
 @handled
 def lookup(
-    query: Annotated[str, typer.Argument(help="A name in Khmer or Latin letters, or a code.")],
-    level: Annotated[str | None, typer.Option(help="province, district, commune or village.")] = None,
-    limit: int = 20,
+    query: Annotated[str, typer.Argument(metavar="metavar.name", help="help.lookup.query")],
+    level: Annotated[str | None, typer.Option(help="help.lookup.level")] = None,
+    limit: Annotated[int, typer.Option(help="help.limit")] = 20,
     no_input: NoInput = False,
 ) -> None:
-    """Find the gazetteer code of a place by its Khmer or Latin name."""
     from ..gazetteer import load_gazetteer
 
     gazetteer = load_gazetteer()
-    hits = gazetteer.search(query, level=level, limit=limit)
+    hits = gazetteer.search(query, level=level_named(level), limit=limit)
     if not hits:
         echo(t("cli.no_results"))
         raise typer.Exit(1)
     for place in hits:
-        where = " / ".join(p.name_en for p in gazetteer.lineage(place.code)[:-1])
-        echo(f"{place.code}  {place.level:<8}  {place.name_km}  {place.name_en}"
-             + (f"  ({where})" if where else ""))
+        first, second = ((place.name_km, place.name_en) if language() == "km"
+                         else (place.name_en, place.name_km))
+        where = ", ".join(p.name_km if language() == "km" else p.name_en
+                          for p in reversed(gazetteer.lineage(place.code)[:-1]))
+        echo(t("cli.place", code=place.code, level=t(f"level.{place.level}"), name=first,
+               other=second, where=t("cli.option_detail", detail=where) if where else ""))
 
 
-@app.command("list", help=t("list.help"))
+@app.command("list", help="list.help")
 @handled
 def list_(
-    kind: Annotated[str, typer.Argument(help="departures, persons, returns, referrals, agencies, "
-                                             "brokers, warnings")],
+    kind: Annotated[str, typer.Argument(metavar="metavar.kind", help="help.list.kind")],
     db: Db = None,
-    limit: int = 50,
-    open_only: Annotated[bool, typer.Option("--open", help=t("list.help_open"))] = False,
-    month: Annotated[str | None, typer.Option("--month", help=t("list.help_month"))] = None,
-    village: Annotated[str | None, typer.Option("--village", help=t("list.help_village"))] = None,
+    limit: Annotated[int, typer.Option(help="help.limit")] = 50,
+    open_only: Annotated[bool, typer.Option("--open", help="list.help_open")] = False,
+    month: Annotated[str | None, typer.Option("--month", help="list.help_month")] = None,
+    village: Annotated[str | None, typer.Option("--village", help="list.help_village")] = None,
     no_input: NoInput = False,
 ) -> None:
+    from ..present import list_table
     from ..query import list_records
 
     with open_db(db, None, no_input) as reg:
+        kind = kind_named(kind) or kind
         rows = list_records(reg, kind, limit=limit, open_only=open_only, month=month,
                             village=village)
-    print_table(rows)
+        print_table(list_table(reg, kind, rows))
 
 
-@app.command()
+@app.command(help="help.show")
 @handled
 def show(
-    record_id: Annotated[str, typer.Argument(help="A record id, or its first 6+ characters.")],
+    record_id: Annotated[str, typer.Argument(metavar="metavar.id", help="help.record_id")],
     db: Db = None,
     no_input: NoInput = False,
 ) -> None:
-    """Show a record with everything that belongs to it."""
-    from ..query import details, find
+    from ..present import show_sections
+    from ..query import details, find, voided
 
     with open_db(db, None, no_input) as reg:
         parts = details(reg, find(reg, record_id))
-    for table, rows in parts.items():
-        if rows:
-            echo(f"[{table}]")
-            for row in rows:
-                for key, value in row.items():
-                    if value is not None:
-                        echo(f"  {key}: {value}")
-                echo()
+        ids = [str(r.get("id")) for rows in parts.values() for r in rows if r.get("id")]
+        sections = show_sections(reg, parts, voided(reg, ids))
+    for heading, lines in sections:
+        echo(heading)
+        for label, value in lines:
+            echo(t("show.line", label=label, value=value) if label else t("cli.item", text=value))
+        echo()
 
 
-@app.command()
+@app.command(help="help.search")
 @handled
 def search(
-    text: Annotated[str, typer.Argument(help="Part of a name, ID number, phone or licence.")],
+    text: Annotated[str, typer.Argument(metavar="metavar.text", help="help.search.text")],
     db: Db = None,
     no_input: NoInput = False,
 ) -> None:
-    """Search persons, agencies and brokers."""
+    from ..present import search_table
     from ..query import search as run_search
 
     with open_db(db, None, no_input) as reg:
-        rows = run_search(reg, text)
-    print_table(rows)
+        print_table(search_table(reg, run_search(reg, text)))

@@ -13,20 +13,22 @@ import typer
 
 from .. import i18n
 from ..i18n import t
-from .app import Db, NoInput, app, echo, handled, need, open_db, print_table
+from .app import Db, Force, NoInput, app, echo, handled, need, open_db, print_table
 
 
-@app.command(help=t("report.help"))
+@app.command(help="report.help")
 @handled
 def report(
     db: Db = None,
-    month: Annotated[str | None, typer.Option("--month", help=t("report.help_month"))] = None,
-    out: Annotated[Path | None, typer.Option("--out", help=t("report.help_out"),
+    month: Annotated[str | None, typer.Option("--month", help="report.help_month")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="report.help_out",
                                              dir_okay=False)] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help=t("report.help_lang"))] = None,
-    public: Annotated[bool, typer.Option("--public", help=t("report.help_public"))] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="report.help_lang")] = None,
+    public: Annotated[bool, typer.Option("--public", help="report.help_public")] = False,
+    force: Force = False,
     no_input: NoInput = False,
 ) -> None:
+    from ..output import check_output
     from ..report import ReportError, monthly_report
     from ..validation import parse_month
 
@@ -40,7 +42,9 @@ def report(
     if out.suffix.lower() != ".pdf":
         raise ReportError(t("report.bad_suffix", file=out))
     with open_db(db, None, no_input) as reg:
+        check_output(out, force=force, inputs=[reg.path])  # before the work, not after
         data = monthly_report(reg, month)
+        source = reg.path
     if public:
         from ..report_public import public_version
 
@@ -48,7 +52,7 @@ def report(
     from ..report_pdf import write_report
     from ..report_text import period_label
 
-    pages = write_report(data, out)
+    pages = write_report(data, out, force=force, inputs=[source])
     echo(t("report.written", month=period_label(data, "month"), path=out, pages=pages))
     if public:
         echo(t("report.written_public", hidden=data.hidden_cells))
@@ -58,11 +62,11 @@ def report(
         echo(t("report.written_private_nt"))
 
 
-@app.command(help=t("followup.help"))
+@app.command(help="followup.help")
 @handled
 def followup(
     db: Db = None,
-    months: Annotated[int | None, typer.Option("--months", help=t("followup.help_months"))] = None,
+    months: Annotated[int | None, typer.Option("--months", help="followup.help_months")] = None,
     no_input: NoInput = False,
 ) -> None:
     from ..report import followup as overdue
@@ -74,7 +78,7 @@ def followup(
         echo(t("followup.none"))
         return
     labels = Labels()
-    echo(t("followup.count", n=len(people)))
+    echo(t("followup.count", n=digits(len(people))))
     col = {name: t(f"followup.col.{name}") for name in (
         "name", "village", "phone", "departure_date", "destination", "months_away", "planned",
         "journey")}

@@ -15,34 +15,33 @@ from typing import Annotated
 import typer
 
 from ..extras import load_command
+from ..i18n import t
 from .app import NoInput, app, echo, fail, handled
 
 
-@app.command()
+@app.command(help="help.synth")
 @handled
 def synth(
-    provinces: Annotated[str, typer.Option(help="Province codes, comma separated, or 'all'.")],
-    out: Annotated[Path, typer.Option("--out", help="An empty folder for the registers.")],
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 1,
-    scale: Annotated[float, typer.Option(help="1.0 gives about 2 million journeys nationally.")] = 1.0,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: CPUs).")] = None,
+    provinces: Annotated[str, typer.Option(help="help.synth.provinces")],
+    out: Annotated[Path, typer.Option("--out", help="help.synth.out")],
+    seed: Annotated[int, typer.Option(help="help.synth.seed")] = 1,
+    scale: Annotated[float, typer.Option(help="help.synth.scale")] = 1.0,
+    workers: Annotated[int | None, typer.Option(help="help.synth.workers")] = None,
     no_input: NoInput = False,
 ) -> None:
-    """Write synthetic commune registers with a planted truth (no real person in them)."""
     if scale <= 0:
-        raise fail("--scale must be positive", 2)
+        raise fail(t("cli.scale_positive"), 2)
     load_command("synth")(provinces=provinces, out=out, seed=seed, scale=scale,
                           workers=workers, echo=echo)
 
 
-@app.command()
+@app.command(help="help.demo")
 @handled
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the demo files.")] = Path("demo"),
-    seed: int = 7,
-    notebooks: Annotated[bool, typer.Option(
-        "--notebooks/--no-notebooks", help="Also run the analysis notebooks on the demo.")] = True,
+    out: Annotated[Path, typer.Option("--out", help="help.demo.out")] = Path("demo"),
+    seed: Annotated[int, typer.Option(help="help.synth.seed")] = 7,
+    notebooks: Annotated[bool, typer.Option("--notebooks/--no-notebooks",
+                                            help="help.demo.notebooks")] = True,
     no_input: NoInput = False,
 ) -> None:
-    """Build a demo: synthetic registers of every commune, merged, exported, summarised."""
     load_command("demo")(out=out, seed=seed, notebooks=notebooks, echo=echo)

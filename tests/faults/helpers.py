@@ -30,7 +30,7 @@ PYTHON = sys.executable
 HEADER = register.template("departures").strip().split(",")
 # What a spreadsheet runs as a formula when a cell starts with it (OWASP CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-COUNTED = (*RECORD_TABLES, "warnings", "audit_log", "merged_sources")
+COUNTED = (*RECORD_TABLES, "warnings", "audit_entry", "audit_row", "merged_sources")
 
 __all__ = ["COMMUNE", "TODAY", "VILLAGE", "departure"]
 
@@ -102,7 +102,8 @@ def content(path: Path, *, audit: bool = True) -> dict[str, Any]:
         out["warnings"] = frozenset(
             conn.execute("SELECT table_name, record_id, code, detail FROM warnings").fetchall())
         if audit:
-            out["audit_log"] = tuple(conn.execute("SELECT * FROM audit_log ORDER BY seq"))
+            out["audit_log"] = (tuple(conn.execute("SELECT * FROM audit_entry ORDER BY chain, seq")),
+                                tuple(conn.execute("SELECT * FROM audit_row ORDER BY rowid")))
         return out
     finally:
         conn.close()
@@ -119,7 +120,7 @@ def assert_sound(path: Path) -> register.CheckReport:
 def export_cells(path: Path, out: Path) -> list[list[str]]:
     """The researcher export of a register as CSV cells."""
     with register.open_register(path, actor="fault-test") as reg:
-        register.export_researcher(reg, out)
+        register.export_researcher(reg, out, force=True)
     with out.open(encoding="utf-8", newline="") as fh:
         return list(csv.reader(fh))
 

@@ -46,6 +46,7 @@ hostile_text = st.lists(st.one_of(st.sampled_from(HOSTILE), st.text(max_size=3))
                         max_size=12).map("".join)
 long_text = st.tuples(hostile_text, st.integers(1, 40)).map(lambda pair: pair[0] * pair[1])
 TEXT_FIELDS = {s.name: s.max_length for s in fields_of("departures") if s.kind == "text"}
+NUMBER_FIELDS = {s.name for s in fields_of("departures") if s.kind == "text" and s.digits}
 DEPARTURE_FIELDS = [s.name for s in fields_of("departures")]
 # A refusal may name the field given, or the field its rule is about (an age is a birth_year).
 RELATED = {"birth_date": {"birth_year"}, "departure_date": {"birth_year"}}
@@ -69,17 +70,24 @@ def fresh(base: Path, folder: Path) -> Path:
     return path
 
 
-def expected_text(value: str) -> str | None:
-    """What the register promises to store for free text (written independently of it)."""
+def expected_text(value: str, field: str | None = None) -> str | None:
+    """What the register promises to store for free text (written independently of it); a
+    phone or ID number is stored with Khmer digits read as digits, and without spaces, dots or
+    dashes when what is left is a number (the clerk issue: search finds it however typed)."""
     text = "".join(c for c in value if c not in BIDI_CONTROL and c not in "\ufeff\u2060"
                    and not (unicodedata.category(c) == "Cc" and c not in "\t\n\r"))
     text = re.sub(rf"^[\s{INVISIBLE}]+|[\s{INVISIBLE}]+$", "", unicodedata.normalize("NFC", text))
+    if text and field in NUMBER_FIELDS:
+        text = text.translate(str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789"))
+        bare = re.sub(r"[\s.\-\u200b]+", "", text)
+        text = bare if re.fullmatch(r"\+?\d+", bare) else text
     return text or None
 
 
 def state(conn) -> tuple:
     counted = tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in h.COUNTED)
-    head = conn.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    head = conn.execute("SELECT hash FROM audit_entry WHERE chain = 0 ORDER BY seq DESC LIMIT 1"
+                        ).fetchone()
     return counted, head
 
 
@@ -126,7 +134,7 @@ def test_free_text_is_stored_normalised_or_refused_as_too_long(base, tmp_path, f
         def run(field: str, value: str) -> None:
             figures.add("hypothesis_examples")
             row = attempt(reg, h.departure(**{field: value}), {field})
-            expected = expected_text(value)
+            expected = expected_text(value, field)
             if row is None:
                 assert expected is not None and len(expected) > TEXT_FIELDS[field]
                 return
@@ -426,7 +434,8 @@ def test_hostile_option(base, tmp_path, figures, case, options, expected, show):
     result = runner.invoke(app, ["add-departure", "--db", str(path), "--no-input", *args])
     no_traceback(result)
     if expected == "refuse":
-        assert result.exit_code == 1 and f"field '{show}'" in result.output, result.output
+        label = register.i18n.t(f"field.{show}")  # the refusal names the field by its label
+        assert result.exit_code == 1 and f"{label}: " in result.output, result.output
         assert h.content(path) == before
     else:
         assert result.exit_code == 0, result.output

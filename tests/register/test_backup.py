@@ -43,9 +43,43 @@ def test_restore_verifies_first_and_keeps_the_old_file(reg_path, tmp_path):
     info = backup(reg_path, tmp_path / "b.db")
     with register.open_register(reg_path) as reg:
         register.add_records(reg, "departures", [departure(), departure()], today=TODAY)
-    restore(info.path, reg_path)
+    done = restore(info.path, reg_path)
     assert journeys(reg_path) == 1
-    assert journeys(reg_path.with_name(reg_path.name + ".before-restore")) == 3
+    assert done.aside is not None and done.aside.name.startswith(reg_path.name + ".before-restore")
+    assert journeys(done.aside) == 3
+
+
+def test_a_second_restore_keeps_the_first_safety_copy(reg_path, tmp_path):
+    # Found by the clerk issue: a second restore overwrote .before-restore, and a broker added
+    # before the first restore was lost for good.
+    info = backup(reg_path, tmp_path / "b.db")
+    with register.open_register(reg_path) as reg:
+        register.add_broker(reg, name="Only before the first restore")
+    first = restore(info.path, reg_path).aside
+    second = restore(info.path, reg_path).aside
+    assert first != second and first.exists() and second.exists()
+    with register.open_register(first) as reg:
+        assert reg.conn.execute("SELECT count(*) FROM brokers").fetchone()[0] == 1
+
+
+def test_restore_keeps_records_committed_in_the_wal(reg_path, tmp_path):
+    # A crash can leave committed records in the -wal file only; restore used to delete it, so
+    # the safety copy lacked them (503 journeys readable, 495 kept).
+    import shutil
+
+    info = backup(reg_path, tmp_path / "b.db")
+    crashed, main_only = tmp_path / "crashed.db", tmp_path / "main-only.db"
+    with register.open_register(reg_path) as reg:
+        reg.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        register.add_records(reg, "departures", [departure(name=f"P{i}", national_id=str(i))
+                                                 for i in range(8)], today=TODAY)
+        # the state a power cut leaves: the main file and its WAL, with the records in the WAL
+        shutil.copy(reg_path, crashed)
+        shutil.copy(str(reg_path) + "-wal", str(crashed) + "-wal")
+        shutil.copy(reg_path, main_only)
+    assert journeys(main_only) == 0  # the records are in the WAL only
+    aside = restore(info.path, crashed).aside
+    assert journeys(crashed) == 0 and journeys(aside) == 8
 
 
 def test_a_changed_backup_is_refused(reg_path, tmp_path):

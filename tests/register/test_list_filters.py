@@ -10,7 +10,7 @@ from register import RegisterError, list_records
 from register.cli import app
 from tests.conftest import departure
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "200"})  # the tables' rows on one line each
 OTHER = "01020102"  # Phnum, a second village of the test commune
 
 
@@ -65,7 +65,7 @@ def test_warnings_with_the_record_they_belong_to(reg, records):
     assert {w["agency"] for w in warnings} == {"Unlicensed Co (synthetic)"}
     texts = sorted(w["warning"] for w in warnings)
     assert texts == ["3 brokers in the chain (3 or more raises the risk of exploitation)",
-                     "the agency's licence status is 'unlicensed'"]
+                     "the agency's licence status is 'Never licensed'"]
     assert all(w["name"] == "C" and w["departure_date"] == "2025-04-02" for w in warnings)
     assert list_records(reg, "warnings", month="2025-03") == []
     assert len(list_records(reg, "warnings", month="2025-04", village=OTHER)) == 2

@@ -206,7 +206,7 @@ def test_csv_exports_use_crlf_on_every_system(reg, tmp_path):
     register.add_records(reg, "departures", [departure(), departure(national_id="0999")],
                          today=TODAY)
     out = tmp_path / "export.csv"
-    register.export_researcher(reg, out)
+    register.export_researcher(reg, out, level="detailed", accept_risk=True)
     data = out.read_bytes()
     lines = data.split(b"\r\n")
     assert len(lines) == 4 and lines[-1] == b""  # header, 2 rows, and the final CRLF

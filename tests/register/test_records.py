@@ -60,7 +60,7 @@ def test_bad_values_are_refused_naming_field_and_rule(reg, field, value, rule):
     with pytest.raises(ValidationError) as caught:
         register.add_records(reg, "departures", [departure(**{field: value})], today=TODAY)
     assert [(p.field, p.rule) for p in caught.value.problems] == [(field, rule)]
-    assert count(reg, "persons") == 0 and count(reg, "audit_log") == 0
+    assert count(reg, "persons") == 0 and count(reg, "audit_entry") == 0
 
 
 def test_one_bad_row_writes_nothing_and_every_problem_is_reported(reg):
@@ -113,22 +113,29 @@ def test_second_journey_of_a_known_person(reg):
 
 
 def test_every_write_is_in_the_audit_log(reg):
-    register.add_records(reg, "departures", [departure()], today=TODAY)
-    rows = reg.conn.execute("SELECT action, table_name, after FROM audit_log ORDER BY seq").fetchall()
-    assert [r[:2] for r in rows] == [("insert", "persons"), ("insert", "person_identity"),
-                                     ("insert", "journeys")]
-    assert json.loads(rows[2][2])["destination_country"] == "TH"
-    assert reg.conn.execute("SELECT DISTINCT actor FROM audit_log").fetchall() == [("test-clerk",)]
+    from register import audit
+
+    ids = register.add_records(reg, "departures", [departure()], today=TODAY).ids
+    entries = reg.conn.execute("SELECT seq, action, actor FROM audit_entry").fetchall()
+    assert entries == [(1, "add", "test-clerk")]  # one entry for the write
+    rows = reg.conn.execute("SELECT tab, id, hash FROM audit_row WHERE seq = 1").fetchall()
+    assert sorted(audit.TABLE_OF_CODE[r[0]] for r in rows) == ["journeys", "person_identity",
+                                                                "persons"]
+    cur = reg.conn.execute("SELECT * FROM journeys WHERE id = ?", ids)
+    journey = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+    assert audit.row_hash(journey) in {r[2] for r in rows}
+    assert audit.id_key(ids[0]) in {r[1] for r in rows}
 
 
 def test_audit_log_is_append_only(reg):
     register.add_records(reg, "departures", [departure()], today=TODAY)
     import sqlite3
 
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        reg.conn.execute("UPDATE audit_log SET actor = 'someone else'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        reg.conn.execute("DELETE FROM audit_log")
+    for table in ("audit_entry", "audit_row"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            reg.conn.execute(f"UPDATE {table} SET seq = 7")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            reg.conn.execute(f"DELETE FROM {table}")
 
 
 def test_correction_keeps_the_old_value(reg):
@@ -138,12 +145,14 @@ def test_correction_keeps_the_old_value(reg):
     changed = register.correct(reg, journey[:8], {"destination_country": "my", "name": "Sok Dara"},
                                reason="clerk typed the wrong country")
     assert changed == {"destination_country": ("TH", "MY"), "name": ("សុខ ដារា", "Sok Dara")}
-    entry = reg.conn.execute(
-        "SELECT before, after, reason FROM audit_log WHERE action = 'update' "
-        "AND table_name = 'journeys'").fetchone()
-    assert json.loads(entry[0])["destination_country"] == "TH"
-    assert json.loads(entry[1])["destination_country"] == "MY"
-    assert entry[2] == "clerk typed the wrong country"
+    detail, reason = reg.conn.execute(
+        "SELECT detail, reason FROM audit_entry WHERE action = 'correct'").fetchone()
+    assert reason == "clerk typed the wrong country"
+    # the old country is in the entry; the old name (identifying) is kept aside, erasable
+    assert json.loads(detail)["old"] == [["journeys", journey, {"destination_country": "TH"}]]
+    assert "សុខ" not in detail
+    old = reg.conn.execute("SELECT old FROM audit_private").fetchone()[0]
+    assert json.loads(old) == {"name": "សុខ ដារា"}
     with pytest.raises(ValidationError):
         register.correct(reg, journey, {"sex": "Z"}, reason="x")
     assert register.check_register(reg).ok

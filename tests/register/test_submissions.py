@@ -167,8 +167,8 @@ def test_kobo_edit_becomes_a_correction_with_its_reason(reg, tmp_path):
     assert instance == f"uuid:{uid(1, 1)}"
     assert changes == {"destination_country": ("TH", "MY"), "sex": ("F", "M")}
     reasons = [r[0] for r in reg.conn.execute(
-        "SELECT reason FROM audit_log WHERE action = 'update'")]
-    assert len(reasons) == 2 and all(uid(1, 1) in r and uid(1) in r for r in reasons)
+        "SELECT reason FROM audit_entry WHERE action = 'correct'")]
+    assert len(reasons) == 1 and all(uid(1, 1) in r and uid(1) in r for r in reasons)
     # the same export again: the edit is already applied, nothing changes
     again = import_submissions(reg, path, "departures", "kobo", today=TODAY)
     assert again.corrected == [] and again.edits_already_applied == 1
@@ -214,7 +214,7 @@ def test_a_bad_submission_is_named_and_nothing_is_written(reg_path, tmp_path):
     assert f"uuid:{uid(2)}" in result.output and "departure_date" in result.output
     assert "is in the future" in result.output
     with register.open_register(reg_path) as opened:
-        assert count(opened, "journeys") == 0 and count(opened, "audit_log") == 0
+        assert count(opened, "journeys") == 0 and count(opened, "audit_entry") == 0
 
 
 def test_labels_exported_instead_of_names_are_read_back(tmp_path):

@@ -1,0 +1,100 @@
+"""Nothing is overwritten unless the clerk says so, the register being read never; files that may
+hold personal data are readable by their owner only (issue 9: data loss and disclosure)."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from typer.testing import CliRunner
+
+import register
+from register.cli import app
+from register.output import OutputExistsError, check_output
+from tests.conftest import COMMUNE, departure
+
+runner = CliRunner()
+
+
+def _counts(path):
+    with register.open_register(path) as reg:
+        return {t: reg.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("persons", "person_identity", "journeys", "audit_entry", "audit_row")}
+
+
+@pytest.fixture
+def filled(reg_path):
+    with register.open_register(reg_path) as reg:
+        register.add_departure(reg, **departure())
+    return reg_path
+
+
+def test_export_onto_its_own_register_is_refused_even_with_force(filled):
+    before = _counts(filled)
+    for extra in ([], ["--force"]):
+        done = runner.invoke(app, ["export", "--db", str(filled), "--out", str(filled),
+                                   "--no-input", *extra])
+        assert done.exit_code == 1 and "is the register being read" in done.output
+    assert _counts(filled) == before  # every person, identity and audit entry still there
+
+
+def test_export_onto_another_register_needs_force(filled, tmp_path):
+    other = tmp_path / "other.db"
+    register.init_register(other, commune=COMMUNE).close()
+    before = other.read_bytes()
+    done = runner.invoke(app, ["export", "--db", str(filled), "--out", str(other), "--no-input"])
+    assert done.exit_code == 1 and "is a register" in done.output and "--force" in done.output
+    assert other.read_bytes() == before
+
+
+def test_an_existing_file_is_replaced_only_with_force(filled, tmp_path):
+    out = tmp_path / "export.csv"
+    out.write_text("keep me\n")
+    done = runner.invoke(app, ["export", "--db", str(filled), "--out", str(out), "--no-input"])
+    assert done.exit_code == 1 and "already exists" in done.output
+    assert out.read_text() == "keep me\n"
+    done = runner.invoke(app, ["export", "--db", str(filled), "--out", str(out), "--no-input",
+                               "--force"])
+    assert done.exit_code == 0, done.output
+    assert out.read_text().startswith("journey_key,")
+    assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.parametrize("command", [
+    ["report", "--month", "2024-03", "--out", "{out}.pdf"],
+    ["xlsform", "--kind", "agencies", "--out", "{out}.xlsx"],
+    ["codebook", "--out", "{out}.md"],
+])
+def test_other_writers_refuse_an_existing_file(filled, tmp_path, command):
+    out = tmp_path / "existing"
+    args = [a.replace("{out}", str(out)) for a in command]
+    target = tmp_path / args[args.index("--out") + 1].split("/")[-1]
+    target.write_bytes(b"precious")
+    db = ["--db", str(filled)] if command[0] == "report" else []
+    done = runner.invoke(app, [*args, *db, "--no-input"])
+    assert done.exit_code == 1 and "already exists" in done.output, done.output
+    assert target.read_bytes() == b"precious"
+    done = runner.invoke(app, [*args, *db, "--no-input", "--force"])
+    assert done.exit_code == 0, done.output
+    assert target.read_bytes() != b"precious"
+
+
+def test_the_library_refuses_its_input_and_folders(filled, tmp_path):
+    with pytest.raises(OutputExistsError):
+        check_output(filled, force=True, inputs=[filled])
+    with pytest.raises(OutputExistsError):
+        check_output(tmp_path, force=True)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file permissions are POSIX modes here")
+def test_registers_backups_and_exports_are_private(filled, tmp_path):
+    out, backup = tmp_path / "export.csv", tmp_path / "backup.db"
+    with register.open_register(filled) as reg:
+        register.export_researcher(reg, out)
+    from register.backup import backup as make_backup
+
+    make_backup(filled, backup)
+    for path in (filled, out, backup):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, (path.name, oct(mode))
