@@ -24,6 +24,7 @@ from tests.register.web_support import (  # noqa: E402
     chromium,
     enter,
     fill,
+    form_answers,
     serving,
     wait_for,
 )
@@ -49,7 +50,7 @@ def main() -> None:
                 fill(driver, name, DEPARTURE[name])
             driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
             driver.save_screenshot(str(out / "web-departure-km.png"))
-            for name, value in DEPARTURE.items():
+            for name, value in form_answers(DEPARTURE).items():
                 if name not in SHOWN:
                     fill(driver, name, value)
             driver.find_element(By.ID, "review").click()

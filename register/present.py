@@ -127,9 +127,14 @@ def show_sections(reg: Register, parts: Mapping[str, list[dict[str, Any]]],
                 sections.append((t("show.warning"), [("", words)]))
                 continue
             key = MODEL.key_of(table)
-            heading = t("show.heading", what=t(f"table.{table}"), id=str(row[key])[:8])
-            sections.append((heading, record_lines(reg, table, row, voided.get(row[key]))))
+            sections.append((heading(table, str(row[key])),
+                             record_lines(reg, table, row, voided.get(row[key]))))
     return sections
+
+
+def heading(table: str, record_id: str) -> str:
+    """A record's heading: what it is and its short id."""
+    return t("show.heading", what=t(f"table.{table}"), id=record_id[:8])
 
 
 def record_lines(reg: Register, table: str, row: Mapping[str, Any],

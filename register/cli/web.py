@@ -15,16 +15,16 @@ from ..i18n import t
 from .app import Clerk, Db, NoInput, app, echo, fail, handled, need
 
 
-@app.command("open", help=t("web.help"))
+@app.command("open", help="web.help")
 @handled
 def open_(
     db: Db = None,
-    port: Annotated[int, typer.Option("--port", help=t("web.help_port"), min=0,
+    port: Annotated[int, typer.Option("--port", help="web.help_port", min=0,
                                       max=65535)] = 0,
-    lang: Annotated[str | None, typer.Option("--lang", help=t("web.help_lang"))] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="web.help_lang")] = None,
     clerk: Clerk = None,
     browser: Annotated[bool, typer.Option("--browser/--no-browser",
-                                          help=t("web.help_browser"))] = True,
+                                          help="web.help_browser")] = True,
     no_input: NoInput = False,
 ) -> None:
     from ..db import is_encrypted, open_register

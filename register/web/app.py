@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import i18n
 from ..errors import PassphraseError, RegisterError
-from ..i18n import t
+from ..i18n import digits, t, t_in
 from ..model import MODEL
 from . import enter, pages, security
 from .page import page, session
@@ -32,7 +32,8 @@ def create_app(web: WebSession) -> Flask:
                 template_folder="templates")
     app.config.update(MAX_CONTENT_LENGTH=2_000_000)
     app.extensions["register_session"] = web
-    app.jinja_env.globals.update(t=t, kinds=MODEL.kind_names, csrf_field=security.CSRF_FIELD)
+    app.jinja_env.globals.update(t=t, t_in=t_in, digits=digits, kinds=MODEL.kind_names,
+                                 csrf_field=security.CSRF_FIELD)
     app.jinja_env.autoescape = True
     app.before_request(_guard)
     app.after_request(_headers)

@@ -1,9 +1,13 @@
 """What the clerk reads: the first page, the lists, search, a record with its history, the
 monthly report (on the page and as a PDF), the follow-up list, and the pickers' look-ups.
 
-Each is one call of the register's library, as the command line makes it: ``list_records``,
-``search``, ``find``/``details`` and the audit log's ``history``, ``monthly_report`` (with
-``public_version``) and ``render`` of :mod:`register.report_pdf`, ``followup``.
+Each is the call the command line makes, in the same words: ``list_records`` and
+:func:`register.present.list_table` (``register list``), ``search`` and
+:func:`~register.present.search_table`, ``find``/``details`` and
+:func:`~register.present.record_lines` (``register show``) with the audit log's
+:func:`~register.audit.record_entries`, ``monthly_report`` (with ``public_version``) and
+``render`` of :mod:`register.report_pdf`, ``followup`` with
+:func:`register.report_text.followup_cells`, and :func:`register.entry.find` for the pickers.
 """
 
 from __future__ import annotations
@@ -13,19 +17,19 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from ..audit import history
-from ..i18n import t
-from ..model import MODEL
-from ..query import LISTABLE, details, find, list_records, search
+from .. import entry
+from ..audit import record_entries
+from ..i18n import t, warning_text
+from ..model import MODEL, fields_of
+from ..present import heading, list_table, record_lines, search_table
+from ..query import LISTABLE, details, find, list_records, search, voided
 from ..validation import is_uuid
 from . import forms
 from .page import page, session
 
 bp = Blueprint("pages", __name__)
 PAGE = 50
-HIDDEN = ("source_register", "recorded_at", "id", "person_id")  # shown through their record
-LIST_COLUMNS = 5
-DEPARTURE_COLUMNS = ("departure_date", "destination_country", "channel")
+HOME_VILLAGE = MODEL.table("persons").field("home_village")
 
 
 @bp.route("/")
@@ -49,99 +53,70 @@ def listing(kind: str) -> Any:
     with session().register() as reg:
         rows = list_records(reg, kind, limit=PAGE, offset=offset, open_only=open_only,
                             month=month, village=village)
-        table = LISTABLE[kind]
-        if kind == "warnings":
-            heads = [t("field.departure_date"), t("report.dim.warning")]
-            lines = [("journeys", r["journey_id"], [forms.show(None, _spec("journeys",
-                      "departure_date"), r["departure_date"]), r["warning"]]) for r in rows]
-        else:
-            names = (DEPARTURE_COLUMNS if kind == "departures" else
-                     [f.name for f in MODEL.table(table).fields if f.kind != "bool"
-                      and f.name not in HIDDEN][:LIST_COLUMNS])
-            heads = [forms.field_label(n) for n in names]
-            lines = [(table, r["id"], [forms.show(reg, _spec(table, n), r.get(n)) for n in names])
-                     for r in rows]
-            if kind == "departures":
-                heads.append(t("web.returned"))
-                for line, row in zip(lines, rows, strict=True):
-                    line[2].append(t("web.yes") if row["returned"] else "")
-        titles = [r.get("name") or t("web.no_name") for r in rows] if kind == "departures" \
-            else [forms.describe(reg, tab, rid) for tab, rid, _ in lines]
-        lines = [(tab, rid, title, cells)
-                 for (tab, rid, cells), title in zip(lines, titles, strict=True)]
-        villages = forms.villages("", reg.commune_code)
+        shown = list_table(reg, kind, rows)
+        villages = [(o.value, o.words) for o in entry.find(reg, "departures", HOME_VILLAGE, "")]
+    link = "journey_id" if kind == "warnings" else "id"
+    heads = list(shown[0]) if shown else []
+    lines = [(row[link], list(cells.values())) for row, cells in zip(rows, shown, strict=True)]
     return page("list.html", kind=kind, heads=heads, lines=lines, month=month or "",
                 village=village or "", open_only=open_only, villages=villages, offset=offset,
                 more=len(rows) == PAGE, size=PAGE)
 
 
-def _spec(table: str, name: str) -> Any:
-    return MODEL.table(table).field(name)
-
-
 @bp.route("/search", methods=["GET", "POST"])
 def find_records() -> Any:
     query = (request.form.get("q") or "").strip() if request.method == "POST" else ""
-    hits: list[tuple[str, str, str]] = []
-    tables = {"person": "persons", "agency": "agencies", "broker": "brokers"}
+    heads: list[str] = []
+    lines: list[tuple[str, list[str]]] = []
     if query:
         with session().register() as reg:
-            for hit in search(reg, query, limit=PAGE):
-                table = tables[hit["what"]]
-                hits.append((t(f"table.{table}"), hit["id"], forms.describe(reg, table, hit["id"])))
-    return page("search.html", query=query, hits=hits, searched=bool(query))
+            hits = search(reg, query, limit=PAGE)
+            shown = search_table(reg, hits)
+        heads = list(shown[0]) if shown else []
+        lines = [(hit["id"], list(cells.values())) for hit, cells in zip(hits, shown, strict=True)]
+    return page("search.html", query=query, heads=heads, lines=lines, searched=bool(query))
 
 
 # -- a record and its history ----------------------------------------------------------------
 @bp.route("/record/<record_id>")
 def record(record_id: str) -> Any:
+    from ..void import VOIDABLE
+
     if not is_uuid(record_id):
         abort(404)
     with session().register() as reg:
         found = find(reg, record_id)
         parts = details(reg, found)
+        keys = [(table, str(row[MODEL.key_of(table)])) for table, rows in parts.items()
+                if table != "warnings" for row in rows]
+        gone = voided(reg, [key for _, key in keys])
         sections = []
-        ids: list[str] = []
         for table, rows in parts.items():
-            if table == "warnings" or not rows:
+            if table == "warnings":
                 continue
             for row in rows:
-                key = row[MODEL.key_of(table)]
-                ids.append(key)
-                lines = [(forms.field_label(f.name), forms.show(reg, f, row.get(f.name)))
-                         for f in MODEL.table(table).fields
-                         if row.get(f.name) is not None and f.name not in HIDDEN]
-                sections.append({"table": table, "id": key, "lines": lines,
-                                 "label": forms.describe(reg, table, key),
-                                 "returned": table == "journeys" and any(
-                                     r["journey_id"] == key for r in parts.get("returns", [])),
-                                 "person": row.get("person_id") or
-                                 (key if table == "persons" else None)})
-        warnings = [(w.get("record_id", found.id), t(f"report.value.warning.{w['code']}")
-                     + (f" ({w['detail']})" if w["detail"] else "")) for w in parts["warnings"]]
-        entries = [_entry(reg, e) for e in history(reg.conn, ids)]
+                key = str(row[MODEL.key_of(table)])
+                sections.append({
+                    "table": table, "id": key, "heading": heading(table, key),
+                    "lines": record_lines(reg, table, row, gone.get(key)),
+                    "voided": key in gone, "voidable": table in VOIDABLE and key not in gone,
+                    "returned": table == "journeys" and any(
+                        r["journey_id"] == key for r in parts.get("returns", [])),
+                    "person": row.get("person_id") or (key if table == "persons" else None)})
+        warnings = [warning_text(w["code"], w.get("detail") or "") for w in parts["warnings"]]
+        entries = [_entry(e) for e in record_entries(reg.conn, keys)]
+    done = {name: request.args.get(name) for name in ("saved", "already", "corrected", "voided")}
     return page("record.html", found=found, sections=sections, warnings=warnings,
-                entries=entries, saved=request.args.get("saved"),
-                already=request.args.get("already"),
-                corrected=request.args.get("corrected"))
+                entries=entries, done=done)
 
 
-def _entry(reg: Any, entry: dict[str, Any]) -> dict[str, Any]:
-    """An audit entry in plain words: when, who, what changed and why."""
-    table = entry["table_name"]
-    before, after = entry["before"] or {}, entry["after"] or {}
-    changed = []
-    if entry["action"] == "update":
-        for name in after:
-            if before.get(name) != after.get(name) and name in {f.name for f in
-                                                               MODEL.table(table).fields}:
-                spec = _spec(table, name)
-                changed.append((forms.field_label(name), forms.show(reg, spec, before.get(name)),
-                                forms.show(reg, spec, after.get(name))))
-    local = dt.datetime.fromisoformat(entry["at"]).astimezone()  # the laptop's time
-    return {"at": f"{local:%Y-%m-%d %H:%M}",
-            "actor": entry["actor"], "action": t(f"web.history.{entry['action']}"),
-            "table": t(f"table.{table}"), "changed": changed, "reason": entry["reason"] or ""}
+def _entry(entry: dict[str, Any]) -> dict[str, str]:
+    """An audit entry in plain words: when (the laptop's time), who, what, and why."""
+    from ..i18n import digits, short_date
+
+    local = dt.datetime.fromisoformat(entry["at"]).astimezone()
+    return {"at": f"{short_date(local.date())} {digits(f'{local:%H:%M}')}", "actor": entry["actor"],
+            "action": t(f"web.history.{entry['action']}"), "reason": entry["reason"] or ""}
 
 
 # -- the monthly report and the follow-up list -----------------------------------------------
@@ -166,14 +141,13 @@ def _report(month: str, public: bool) -> Any:
 def report() -> Any:
     month = request.args.get("month") or ""
     public = request.args.get("public") == "1"
+    latest = f"{dt.date.today():%Y-%m}"
     if not month:
-        return page("report.html", month=_last_month(), public=public, data=None,
-                    latest=f"{dt.date.today():%Y-%m}")
+        return page("report.html", month=_last_month(), public=public, data=None, latest=latest)
     from . import report_view
 
-    data = _report(month, public)
-    return page("report.html", month=month, public=public, data=report_view.view(data),
-                latest=f"{dt.date.today():%Y-%m}")
+    data = report_view.view(_report(month, public))
+    return page("report.html", month=month, public=public, data=data, latest=latest)
 
 
 @bp.route("/report.pdf")
@@ -191,31 +165,28 @@ def report_pdf() -> Any:
 @bp.route("/followup")
 def followup() -> Any:
     from ..report import followup as overdue
+    from ..report_text import FOLLOWUP_COLUMNS, Labels, followup_cells
 
+    labels = Labels()
     with session().register() as reg:
-        people = [{"id": p.journey_id, "name": p.name or t("report.value.unknown_name"),
-                   "village": forms.place_label(p.village), "phone": p.phone or "",
-                   "departure_date": forms.show(None, _spec("journeys", "departure_date"),
-                                                p.departure_date),
-                   "destination": forms.show(None, _spec("journeys", "destination_country"),
-                                             p.destination_country),
-                   "months_away": p.months_away, "planned": p.expected_months}
-                  for p in overdue(reg)]
-    return page("followup.html", people=people)
+        people = [(p.journey_id, followup_cells(p, labels)) for p in overdue(reg)]
+    return page("followup.html", people=people,
+                heads=[t(f"followup.col.{c}") for c in FOLLOWUP_COLUMNS])
 
 
 # -- the pickers' look-ups (POST: what the clerk types may be a name) ------------------------
-@bp.route("/api/places", methods=["POST"])
-def places() -> Any:
-    with session().register() as reg:
-        found = forms.villages(request.form.get("q", ""), reg.commune_code)
-    return jsonify([{"value": v, "label": label} for v, label in found])
-
-
-@bp.route("/api/find/<table>", methods=["POST"])
-def records(table: str) -> Any:
-    if table not in forms.PICKABLE:
+@bp.route("/api/find/<kind>/<name>", methods=["POST"])
+def pick(kind: str, name: str) -> Any:
+    """What the clerk may mean by what they typed in a picker: :func:`register.entry.find`,
+    as the prompts offer it (a referral's departures are those of the person chosen)."""
+    if kind not in MODEL.kind_names:
         abort(404)
+    spec = next((s for s in fields_of(kind) if s.name == name), None)
+    if spec is None or not (spec.kind in ("village", "country", "countries") or spec.refers):
+        abort(404)
+    person = (request.form.get("person_id") or "").strip().lower()
     with session().register() as reg:
-        found = forms.pick(reg, table, request.form.get("q", ""))
-    return jsonify([{"value": v, "label": label} for v, label in found])
+        found = entry.find(reg, kind, spec, request.form.get("q", ""),
+                           {"person_id": person if is_uuid(person) else None},
+                           limit=forms.LIMIT)
+    return jsonify([{"value": o.value, "label": o.words} for o in found])

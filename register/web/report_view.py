@@ -1,8 +1,8 @@
 """The monthly report as a page: the same tables, words and numbers as the PDF.
 
-Titles, column heads, row labels, periods and digits come from the same places the PDF takes
-them from (:mod:`register.report_text`, the row labels of :mod:`register.report_pdf`), so the
-page and the printed report cannot say different things.
+Titles, column heads, row labels, periods, digits, notes and the follow-up list's cells come from
+:mod:`register.report_text`, where the PDF (:mod:`register.report_pdf`) takes them, so the page
+and the printed report cannot say different things.
 """
 
 from __future__ import annotations
@@ -13,8 +13,16 @@ from typing import Any
 
 from ..i18n import t
 from ..report import MONTH, YEAR, MonthlyReport
-from ..report_pdf import _row_labels
-from ..report_text import Labels, digits, long_date, number, period_label, short_date
+from ..report_text import (
+    FOLLOWUP_COLUMNS,
+    NOTES,
+    Labels,
+    followup_cells,
+    long_date,
+    number,
+    period_label,
+    row_labels,
+)
 
 
 @dataclass
@@ -40,28 +48,21 @@ def view(report: MonthlyReport) -> dict[str, Any]:
             periods=[(period_label(report, period), per) for period in (MONTH, YEAR)],
             measures=[t(f"report.measure.{m}") for m, _ in table.columns] if len(measures) > 1
             else [],
-            rows=[(_row_labels(report, table, row.keys, labels), [number(v) for v in row.values])
+            rows=[(row_labels(report, table, row.keys, labels), [number(v) for v in row.values])
                   for row in table.rows],
             total=[number(v) for v in table.total]))
-    overdue = [{"name": p.name or t("report.value.unknown_name"), "village": labels.place(p.village),
-                "phone": p.phone or "", "departure_date": short_date(p.departure_date),
-                "destination": labels.key("country", p.destination_country),
-                "months_away": digits(p.months_away), "planned": digits(p.expected_months)}
-               for p in report.overdue]
     return {
         "title": t("report.title_public" if report.public else "report.title"),
         "place": labels.commune(report.commune_code),
         "month": period_label(report, MONTH),
         "made": t("report.made", date=long_date(dt.date.today().isoformat()),
                   as_of=long_date(report.as_of)),
+        "code": t("audit.report_code", code=report.audit_code) if report.audit_code else "",
         "note": t("report.public") if report.public else t("report.internal"),
         "followup_count": t("report.followup_count", n=number(report.overdue_count)),
         "tables": tables,
-        "notes": [t(k) for k in ("report.note_departures", "report.note_indicators",
-                                 "report.note_referrals", "report.note_warnings",
-                                 "report.note_followup")],
+        "notes": [t(k) for k in NOTES] + ([t("report.followup_public")] if report.public else []),
         "public": report.public,
-        "overdue": overdue,
-        "columns": [t(f"followup.col.{c}") for c in ("name", "village", "phone", "departure_date",
-                                                      "destination", "months_away", "planned")],
+        "overdue": [followup_cells(p, labels) for p in report.overdue],
+        "columns": [t(f"followup.col.{c}") for c in FOLLOWUP_COLUMNS],
     }

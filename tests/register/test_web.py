@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 import register
-from register import i18n
-from register.i18n import catalogue, t
-from register.model import fields_of
-from register.validation import EARLIEST_DATE
+from register import audit, entry, i18n
+from register.i18n import catalogue, long_date, t
+from register.validation import EARLIEST_DATE, Problem
 from tests.conftest import COMMUNE
 from tests.register.web_support import (
     AGENCY,
@@ -29,6 +29,7 @@ from tests.register.web_support import (
     SCRIPT,
     Clerk,
     Controls,
+    Link,
     cli_register,
     dump,
     field_block,
@@ -50,16 +51,20 @@ def db(tmp_path: Path) -> Path:
 
 
 # -- forms from the model, decided by the register -------------------------------------------
-def test_the_form_is_made_from_the_field_declarations(db: Path):
+def test_the_form_asks_what_the_prompts_ask_made_from_the_field_declarations(db: Path):
     clerk = Clerk(db)
     for kind, _ in SCRIPT:
         controls = Controls(text(clerk.get(f"/new/{kind}")))
-        for spec in fields_of(kind):
-            if spec.name in ("id", "journey_id", "person_id", "recorded_date") and \
-                    not spec.required and not (kind == "referrals" and spec.refers):
-                assert spec.name not in controls.by_name, spec.name
+        questions = entry.questions(kind)
+        assert [n for n in controls.by_name if n not in ("csrf", "next")] == [
+            q.name for q in questions]
+        for question in questions:
+            spec = question.field
+            tag, attrs = controls.by_name[question.name][0]
+            if question.group:  # ticked: what applies, or none of these
+                assert [a["value"] for _, a in controls.by_name[question.name]] == [
+                    *(f.name for f in question.fields), "none"]
                 continue
-            tag, attrs = controls.by_name[spec.name][0]
             assert ("required" in attrs) == spec.required, spec.name
             if spec.kind == "date":
                 assert attrs["type"] == "date" and attrs["min"] == EARLIEST_DATE.isoformat()
@@ -79,8 +84,8 @@ def test_the_form_is_made_from_the_field_declarations(db: Path):
 
 def test_a_refused_form_keeps_every_answer_and_says_why_beside_the_field(db: Path):
     clerk = Clerk(db)
-    clerk.enter("brokers", clerk.form({k: v for k, v in SCRIPT[1][1].items() if k != "agency_id"}))
-    answers = clerk.form({**DEPARTURE, "birth_year": "2020"})  # 4 years old on leaving
+    clerk.enter("brokers", {k: v for k, v in SCRIPT[1][1].items() if k != "agency_id"})
+    answers = clerk.form("departures", {**DEPARTURE, "birth_year": "2020"})  # 4 on leaving
     refused = clerk.post("/new/departures", {**answers, "step": "review"})
     assert refused.status_code == 422
     html = text(refused)
@@ -97,7 +102,9 @@ def test_a_refused_form_keeps_every_answer_and_says_why_beside_the_field(db: Pat
     early = clerk.post("/new/returns", {"journey_id": journey, "return_date": "2024-01-01",
                                         "return_mode": "voluntary", "step": "review"})
     assert early.status_code == 422
-    assert t("rule.return_before", departure="2024-03-12") in field_block(text(early), "return_date")
+    said = Problem("return_date", None, "rule.return_before",
+                   details={"departure": "2024-03-12"}).message()
+    assert said in field_block(text(early), "return_date")
 
 
 def test_review_then_save_writes_the_record_with_the_clerks_name(db: Path):
@@ -106,8 +113,10 @@ def test_review_then_save_writes_the_record_with_the_clerks_name(db: Path):
     assert review.status_code == 200
     html = text(review)
     for words in (t("choice.licence_status.licensed"), t("country.TH"), t("country.MY"),
-                  "30/06/2030"):
+                  long_date("2030-06-30")):
         assert words in html
+    assert re.findall(r"<dt>(.*?)</dt>", html) == [  # read back as the prompts read it
+        q.label for q in entry.questions("agencies")]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM agencies").fetchone()[0] == 0
     changed = clerk.post("/new/agencies", {**AGENCY, "step": "change"})
@@ -116,16 +125,16 @@ def test_review_then_save_writes_the_record_with_the_clerks_name(db: Path):
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT name, allowed_destinations FROM agencies").fetchall() == [
             (AGENCY["name"], '["MY", "TH"]')]
-        assert conn.execute("SELECT actor, action FROM audit_log WHERE record_id = ?",
-                            (record_id,)).fetchall() == [(CLERK, "insert")]
+        entries = audit.record_entries(conn, [("agencies", record_id)])
+        assert [(e["actor"], e["action"]) for e in entries] == [(CLERK, "add")]
     page = text(clerk.get(f"/record/{record_id}?saved=1"))
     assert t("web.saved") in page and CLERK in page
 
 
 def test_the_same_review_saved_twice_is_one_record(db: Path):
     clerk = Clerk(db)
-    review = Controls(text(clerk.post("/new/departures", {**DEPARTURE, "broker_id": "",
-                                                          "step": "review"})))
+    answers = clerk.form("departures", {**DEPARTURE, "broker_id": ""})
+    review = Controls(text(clerk.post("/new/departures", {**answers, "step": "review"})))
     sent = {name: review.answer(name) for name in review.by_name if name != "csrf"}
     first = clerk.post("/new/departures", {**sent, "step": "save"})  # a double click
     second = clerk.post("/new/departures", {**sent, "step": "save"})
@@ -137,8 +146,7 @@ def test_the_same_review_saved_twice_is_one_record(db: Path):
         assert conn.execute("SELECT count(*) FROM journeys").fetchone()[0] == 1
         assert conn.execute("SELECT count(*) FROM persons").fetchone()[0] == 1
     assert t("web.already") in text(clerk.get(second.headers["Location"]))
-    again = Controls(text(clerk.post("/new/departures", {**DEPARTURE, "broker_id": "",
-                                                         "step": "review"})))
+    again = Controls(text(clerk.post("/new/departures", {**answers, "step": "review"})))
     assert again.answer("key") != sent["key"]  # a new review is a new record
 
 
@@ -182,12 +190,14 @@ def test_a_correction_needs_a_reason_and_shows_in_the_history(db: Path):
     assert done.status_code == 303
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT destination_country FROM journeys").fetchone()[0] == "MY"
-        assert conn.execute("SELECT actor, reason FROM audit_log WHERE action = 'update'"
-                            ).fetchall() == [(CLERK, "typo in the country")]
+        assert conn.execute("SELECT actor, reason, detail FROM audit_entry WHERE action = "
+                            "'correct'").fetchall() == [
+            (CLERK, "typo in the country",
+             f'{{"old":[["journeys","{journey}",{{"destination_country":"TH"}}]]}}')]
     page = text(clerk.get(f"/record/{journey}"))
-    assert "typo in the country" in page
-    assert t("web.history.change", field=t("field.destination_country"), old=t("country.TH"),
-             new=t("country.MY")).replace("→", "&rarr;") in page.replace("→", "&rarr;")
+    history = page.split('id="history"')[1]
+    assert "typo in the country" in history and t("web.history.correct") in history
+    assert history.count(CLERK) == 2  # the departure and its correction
 
 
 def test_the_monthly_report_on_the_page_and_as_a_pdf(db: Path):
@@ -216,6 +226,60 @@ def test_lists_and_search_find_what_was_entered(db: Path):
     assert clerk.get("/search?q=ដារា").status_code == 200  # a GET never searches (no names in URLs)
 
 
+def test_a_referrals_departure_is_picked_from_the_persons_own(db: Path):
+    """As the prompts offer it: the departures of the person chosen, and no one else's."""
+    clerk = Clerk(db)
+    first = clerk.enter("departures", {k: v for k, v in DEPARTURE.items() if k != "broker_id"})
+    other = clerk.enter("departures", {**{k: v for k, v in DEPARTURE.items() if k != "broker_id"},
+                                       "name": "កែវ វណ្ណា", "national_id": "999888777",
+                                       "phone": "011222333"})
+    person = clerk.pick("referrals", "person_id", Link("persons", DEPARTURE["name"]))
+    offered = clerk.post("/api/find/referrals/journey_id", {"q": "", "person_id": person})
+    assert [o["value"] for o in offered.get_json()] == [first]
+    assert other not in text(clerk.get(f"/new/referrals?person_id={person}&journey_id={first}"))
+    assert clerk.post("/api/find/referrals/service", {"q": "x"}).status_code == 404
+    assert clerk.post("/api/find/nothing/name", {"q": "x"}).status_code == 404
+
+
+def test_voiding_from_the_record_page_is_the_commands_void(tmp_path: Path):
+    """What goes with the record is shown first; a reason is needed; the void is written as
+    ``register void`` writes it, and the record page says so, with the void in its history."""
+    from typer.testing import CliRunner
+
+    from register.cli import app
+
+    paths = {name: tmp_path / f"{name}.db" for name in ("web", "cli")}
+    for path in paths.values():
+        register.init_register(path, commune=COMMUNE, actor="setup").close()
+    answers = {k: v for k, v in DEPARTURE.items() if k != "broker_id"}
+    clerk = Clerk(paths["web"])
+    journey = clerk.enter("departures", answers)
+    with sqlite3.connect(paths["web"]) as conn:
+        person = conn.execute("SELECT person_id FROM journeys").fetchone()[0]
+    asked = text(clerk.get(f"/void/{journey}"))
+    assert DEPARTURE["name"] in asked.split('id="going"')[1]  # the person goes with it
+    no_reason = clerk.post(f"/void/{journey}", {"reason": " "})
+    assert no_reason.status_code == 422 and t("err.void_no_reason") in text(no_reason)
+    done = clerk.post(f"/void/{journey}", {"reason": "entered twice"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("?voided=2")
+    page = text(clerk.get(done.headers["Location"]))
+    assert t("show.voided") in page and "/correct/" not in page and "/void/" not in page
+    assert t("web.history.void") in page.split('id="history"')[1]
+    assert clerk.get(f"/void/{person}").status_code == 200  # nothing left to void: no form
+    assert 'id="void"' not in text(clerk.get(f"/void/{person}"))
+    cli = Clerk(paths["cli"])
+    cli.enter("departures", answers)
+    result = CliRunner().invoke(app, ["void", _cli_id(paths["cli"]), "--db", str(paths["cli"]),
+                                      "--clerk", CLERK, "--reason", "entered twice"])
+    assert result.exit_code == 0, result.output
+    assert dump(paths["web"]) == dump(paths["cli"])
+
+
+def _cli_id(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        return str(conn.execute("SELECT id FROM journeys").fetchone()[0])
+
+
 # -- the same register as the command line ----------------------------------------------------
 def web_register(db: Path) -> None:
     """Enter SCRIPT and the correction through the form, as a clerk would."""
@@ -223,7 +287,8 @@ def web_register(db: Path) -> None:
     for kind, answers in SCRIPT:
         clerk.enter(kind, answers)
     ref, changes, reason = CORRECTION
-    record_id = clerk.pick(ref)
+    person = clerk.pick("referrals", "person_id", Link("persons", ref.text))
+    record_id = clerk.pick("referrals", "journey_id", ref, person)  # the person's departure
     form = Controls(text(clerk.get(f"/correct/{record_id}")))
     answers = {name: form.answer(name) for name in form.by_name if name != "csrf"}
     done = clerk.post(f"/correct/{record_id}", {**answers, **changes, "reason": reason})
@@ -239,12 +304,14 @@ def test_the_form_writes_the_same_register_as_the_command_line(tmp_path: Path):
     cli_register(paths["uncorrected"], with_correction=False)
     web, cli = dump(paths["web"]), dump(paths["cli"])
     assert web == cli
-    audit = json.loads(web)["audit"]
-    assert [(e["action"], e["table_name"]) for e in audit] == [
-        ("insert", "agencies"), ("insert", "brokers"), ("insert", "persons"),
-        ("insert", "person_identity"), ("insert", "journeys"), ("insert", "returns"),
-        ("insert", "referrals"), ("update", "journeys")]
-    assert {e["actor"] for e in audit} == {CLERK} and audit[-1]["reason"] == CORRECTION[2]
+    entries = json.loads(web)["audit"]
+    assert [(e["action"], [table for table, _ in e["rows"]]) for e in entries] == [
+        ("add", ["agencies"]), ("add", ["brokers"]),
+        ("add", ["persons", "person_identity", "journeys"]), ("add", ["returns"]),
+        ("add", ["referrals"]), ("correct", ["journeys"])]
+    assert {e["actor"] for e in entries} == {CLERK} and entries[-1]["reason"] == CORRECTION[2]
+    journey = entries[2]["rows"][2][1]
+    assert entries[-1]["detail"] == {"old": [["journeys", journey, {"destination_country": "TH"}]]}
     assert dump(paths["uncorrected"]) != web  # the comparison sees a missing correction
 
 
@@ -262,7 +329,7 @@ def test_an_encrypted_register_asks_for_its_passphrase_in_the_page(tmp_path: Pat
     assert right.status_code == 303 and clerk.web.ready
     clerk.enter("agencies", AGENCY)
     with register.open_register(path, passphrase="correct horse battery") as reg:
-        assert reg.conn.execute("SELECT actor FROM audit_log").fetchall() == [(CLERK,)]
+        assert reg.conn.execute("SELECT actor FROM audit_entry").fetchall() == [(CLERK,)]
     clerk.web.close()
     assert clerk.web.passphrase is None
 

@@ -32,6 +32,7 @@ from tests.register.web_support import (
     dump,
     enter,
     fill,
+    form_answers,
     need_chromium,
     serving,
     wait_for,
@@ -85,9 +86,12 @@ def test_a_clerk_enters_every_kind_of_record_in_khmer_and_corrects_one(driver: A
             fill(driver, name, value)
         fill(driver, "reason", reason)
         driver.find_element(By.ID, "save").click()
-        assert "1" in wait_for(driver, ".done").text
+        assert KM["web.corrected"].split("{n}")[0] in wait_for(driver, ".done").text
+        assert "១" in driver.find_element(By.CSS_SELECTOR, ".done").text  # one answer, in Khmer
         history = driver.find_element(By.ID, "history").text
-        assert reason in history and CLERK in history and KM["country.MY"] in history
+        assert reason in history and CLERK in history and KM["web.history.correct"] in history
+        assert KM["country.MY"] in driver.find_element(By.CSS_SELECTOR, "section.record").text \
+            or KM["country.MY"] in driver.find_element(By.TAG_NAME, "main").text
     cli = tmp_path / "cli.db"
     register.init_register(cli, commune=COMMUNE, actor="setup").close()
     cli_register(cli)
@@ -97,7 +101,7 @@ def test_a_clerk_enters_every_kind_of_record_in_khmer_and_corrects_one(driver: A
 def test_a_refused_answer_keeps_every_other_answer(driver: Any, db: Path):
     from selenium.webdriver.common.by import By
 
-    answers = {k: v for k, v in DEPARTURE.items() if k != "broker_id"}
+    answers = form_answers({k: v for k, v in DEPARTURE.items() if k != "broker_id"})
     answers["birth_year"] = "2020"  # four years old on leaving: the register refuses it
     with serving(db, lang="km") as server:
         begin(driver, server)

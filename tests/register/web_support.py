@@ -87,6 +87,51 @@ def serving(path: Path, lang: str | None = "km", **session: Any) -> Iterator[Ser
 
 
 # -- the command line with the same answers ------------------------------------------------
+def cli_typed(kind: str, answers: dict[str, Any]) -> list[str]:
+    """What a clerk types at ``register add-*``'s prompts to give ``answers``, question by
+    question (:func:`register.entry.questions`, the order the prompts ask in): a record picked
+    by part of its name, a group by the numbers of what applies, a referral's departure from
+    the numbered list of the person's departures; then 1 (save) on the review."""
+    from register import entry
+
+    typed = [""] if kind == "departures" else []  # not registered yet: a new person
+    for question in entry.questions(kind):
+        if not entry.needed(question, answers):
+            continue
+        if question.group:
+            typed.append(" ".join(str(n) for n, spec in enumerate(question.fields, start=1)
+                                  if answers.get(spec.name) == "1"))
+            continue
+        value = answers.get(question.name, "")
+        if isinstance(value, Link):
+            typed.append("1" if kind == "referrals" and value.table == "journeys" else value.text)
+        else:
+            typed.append(", ".join(value) if isinstance(value, list) else str(value))
+    return [*typed, "1"]
+
+
+def cli_register(db: Path, *, with_correction: bool = True) -> None:
+    """Enter SCRIPT (and the correction) at the prompts of ``register add-*`` and
+    ``register correct``, as a clerk types the answers."""
+    from register.cli import app
+    from register.cli.entry import COMMANDS
+
+    command = {kind: name for name, kind in COMMANDS.items()}
+    runner = CliRunner()
+    for kind, answers in SCRIPT:
+        typed = cli_typed(kind, answers)
+        result = runner.invoke(app, [command[kind], "--db", str(db), "--clerk", CLERK],
+                               input="\n".join(typed) + "\n")
+        assert result.exit_code == 0, (kind, typed, result.output)
+    if with_correction:
+        ref, changes, reason = CORRECTION
+        ((name, value),) = changes.items()
+        result = runner.invoke(app, ["correct", _first_id(db, ref.table, ref.text), "--db",
+                                     str(db), "--clerk", CLERK],
+                               input="\n".join([name, value, reason]) + "\n")
+        assert result.exit_code == 0, result.output
+
+
 def _first_id(db: Path, table: str, text: str) -> str:
     """The id (8 characters) of the record of ``table`` named ``text`` in a register."""
     with sqlite3.connect(db) as conn:
@@ -98,56 +143,38 @@ def _first_id(db: Path, table: str, text: str) -> str:
     return str(row[0])[:8]
 
 
-def cli_option(db: Path, value: Any) -> str:
-    if isinstance(value, Link):
-        if value.table in ("persons", "journeys"):
-            return _first_id(db, value.table, value.text)
-        return {"MOLVT": AGENCY["licence_number"], "ចាន់": BROKER["name"]}[value.text]
-    return ",".join(value) if isinstance(value, list) else str(value)
-
-
-def cli_register(db: Path, *, with_correction: bool = True) -> None:
-    """Enter SCRIPT (and the correction) with ``register add-*`` and ``register correct``."""
-    from register.cli import app
-    from register.cli.entry import COMMANDS
-
-    command = {kind: name for name, (kind, _) in COMMANDS.items()}
-    runner = CliRunner()
-    for kind, answers in SCRIPT:
-        args = [command[kind], "--db", str(db), "--clerk", CLERK, "--no-input"]
-        for name, value in answers.items():
-            args += ["--" + name.replace("_", "-"), cli_option(db, value)]
-        result = runner.invoke(app, args)
-        assert result.exit_code == 0, (kind, result.output)
-    if with_correction:
-        ref, changes, reason = CORRECTION
-        args = ["correct", cli_option(db, ref), "--db", str(db), "--clerk", CLERK, "--no-input",
-                "--reason", reason]
-        for name, value in changes.items():
-            args += ["--set", f"{name}={value}"]
-        result = runner.invoke(app, args)
-        assert result.exit_code == 0, result.output
-
-
 # -- comparing two registers ----------------------------------------------------------------
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_TIMES = ("recorded_at", "created_at")
+_TIMES = ("recorded_at", "created_at", "voided_at")
 
 
 def dump(db: Path) -> str:
     """The register's records, audit entries and warnings as text, with the times left out
     and each id replaced by the order it first appears in (the same records entered in the
-    same order give the same text, whatever ids they were given)."""
+    same order give the same text, whatever ids they were given).
+
+    An audit entry is compared by who, what, why, its detail (a correction's old values) and
+    the rows it wrote (table and id); not by its time, its hash or its rows' hashes (the rows
+    hold their time of recording, and a row with a name is hashed with a random salt)."""
+    from register.audit import TABLE_OF_CODE, id_text
+
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
+    rows: dict[tuple[int, int], list[list[str]]] = {}
+    for row in conn.execute("SELECT chain, seq, tab, id FROM audit_row ORDER BY rowid"):
+        rows.setdefault((row["chain"], row["seq"]), []).append(
+            [TABLE_OF_CODE[row["tab"]], id_text(row["id"])])
     out: dict[str, Any] = {"audit": []}
-    for entry in conn.execute("SELECT * FROM audit_log ORDER BY seq"):
+    for entry in conn.execute("SELECT chain, seq, actor, action, reason, detail "
+                              "FROM audit_entry ORDER BY chain, seq"):
         item = dict(entry)
-        del item["at"], item["hash"]
-        for side in ("before", "after"):
-            state = json.loads(item[side]) if item[side] else None
-            item[side] = {k: v for k, v in state.items() if k not in _TIMES} if state else None
+        detail = json.loads(item.pop("detail") or "{}")
+        for hidden in detail.get("hidden", []):  # a salted hash of old identifying values
+            hidden[2] = "<salted hash>"
+        item.update(detail=detail, rows=rows.get((entry["chain"], entry["seq"]), []))
         out["audit"].append(item)
+    out["audit_private"] = [dict(r) for r in conn.execute(
+        "SELECT seq, tab, id, old FROM audit_private ORDER BY rowid")]
     for table in (*MODEL.table_names, "warnings", "voided"):
         out[table] = [{k: v for k, v in dict(r).items() if k not in _TIMES}
                       for r in conn.execute(f"SELECT * FROM {table} ORDER BY rowid")]
@@ -235,24 +262,48 @@ class Clerk:
             self.urls.append(response.headers["Location"])
         return response
 
-    def pick(self, link: Link) -> str:
-        """What the picker offers first for what the clerk typed (its id)."""
-        found = self.post(f"/api/find/{link.table}", {"q": link.text}).get_json()
+    def pick(self, kind: str, name: str, link: Link, person: str = "") -> str:
+        """What the picker of field ``name`` offers first for what the clerk typed (its id);
+        a referral's departure is picked from the list of the person's."""
+        typed = "" if kind == "referrals" and link.table == "journeys" else link.text
+        found = self.post(f"/api/find/{kind}/{name}", {"q": typed, "person_id": person}
+                          ).get_json()
         assert found, link
         return str(found[0]["value"])
 
-    def form(self, answers: dict[str, Any]) -> dict[str, Any]:
-        return {k: self.pick(v) if isinstance(v, Link) else v for k, v in answers.items()}
+    def form(self, kind: str, answers: dict[str, Any]) -> dict[str, Any]:
+        """The form's fields for ``answers`` (each link picked, each group ticked)."""
+        data: dict[str, Any] = {}
+        for name, value in form_answers(answers).items():
+            data[name] = (self.pick(kind, name, value, data.get("person_id", ""))
+                          if isinstance(value, Link) else value)
+        return data
 
     def enter(self, kind: str, answers: dict[str, Any]) -> str:
         """Fill the form, check it on the review page, save it: the saved record's id."""
-        data = self.form(answers)
+        data = self.form(kind, answers)
         review = self.post(f"/new/{kind}", {**data, "step": "review"})
         assert review.status_code == 200, text(review)
         key = Controls(text(review)).answer("key")
         saved = self.post(f"/new/{kind}", {**data, "step": "save", "key": key})
         assert saved.status_code == 303, text(saved)
         return str(saved.headers["Location"].split("/record/")[1].split("?")[0])
+
+
+def form_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers by field as the form asks them: the yes/no fields of a group (travel
+    documents, ILO indicators) as the list of those ticked."""
+    from register.entry import GROUPS
+
+    grouped = {name: group for group, names in GROUPS.items() for name in names}
+    out: dict[str, Any] = {}
+    for name, value in answers.items():
+        group = grouped.get(name)
+        if group is None:
+            out[name] = value
+        elif value == "1":
+            out.setdefault(group, []).append(name)
+    return out
 
 
 def text(response: Any) -> str:
@@ -286,6 +337,9 @@ class Controls(HTMLParser):
         if controls and controls[0][0] == "select":
             chosen = [a.get("value") for tag, a in controls if tag == "option" and "selected" in a]
             return chosen if "multiple" in controls[0][1] else (chosen or [None])[0]
+        boxes = [a for tag, a in controls if a.get("type") == "checkbox"]
+        if boxes:
+            return [a.get("value") for a in boxes if "checked" in a]
         radios = [a for tag, a in controls if a.get("type") == "radio"]
         if radios:
             return next((a.get("value") for a in radios if "checked" in a), None)
@@ -330,16 +384,21 @@ def fill(driver: Any, name: str, value: Any) -> None:
     assert controls, name
     first = controls[0]
     kind = first.get_attribute("type")
-    if kind == "radio":
+    if kind == "checkbox":  # a group: tick what applies
+        for box in controls:
+            if box.is_selected() != (box.get_attribute("value") in value):
+                box.find_element(By.XPATH, "..").click()
+    elif kind == "radio":
         chosen = next(c for c in controls if c.get_attribute("value") == value)
         chosen.find_element(By.XPATH, "..").click()  # the whole label is the target
     elif first.tag_name == "select":
         query = first.find_element(By.XPATH, "..").find_element(By.CSS_SELECTOR, ".finder-query")
         picker = Select(first)
+        finder = first.find_element(By.XPATH, "..")
         for item in value if isinstance(value, list) else [value]:
             typed = search_text(name, item)
             query.clear()
-            if typed:
+            if typed and not finder.get_attribute("data-also"):  # else: the person's list
                 query.send_keys(typed)
             if isinstance(item, Link):  # the server's answer: the first record it offers
                 WebDriverWait(driver, WAIT).until(lambda _: [
@@ -361,6 +420,8 @@ def answered(driver: Any, name: str) -> Any:
 
     controls = driver.find_elements(By.NAME, name)
     first = controls[0]
+    if first.get_attribute("type") == "checkbox":
+        return [c.get_attribute("value") for c in controls if c.is_selected()]
     if first.get_attribute("type") == "radio":
         return next((c.get_attribute("value") for c in controls if c.is_selected()), None)
     if first.tag_name == "select":
@@ -384,7 +445,7 @@ def enter(driver: Any, kind: str, answers: dict[str, Any], shots: Path | None = 
     menu = driver.find_element(By.CSS_SELECTOR, f'nav.menu a[href="/new/{kind}"]')
     menu.click()
     wait_for(driver, "form#entry")
-    for name, value in answers.items():
+    for name, value in form_answers(answers).items():
         fill(driver, name, value)
     if shots is not None:
         driver.execute_script("window.scrollTo(0, 0)")

@@ -36,9 +36,17 @@
     select.dataset.loaded = String(found.length);
   }
 
+  function also(finder) {
+    // another answer the look-up needs (a referral's person, for their departures)
+    var name = finder.dataset.also;
+    var other = name ? finder.closest("form").querySelector('[name="' + name + '"]') : null;
+    return other ? other.value : "";
+  }
+
   function askServer(finder, select, query) {
     var body = new URLSearchParams();
     body.set("q", query);
+    if (finder.dataset.also) { body.set(finder.dataset.also, also(finder)); }
     fetch(finder.dataset.source, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-CSRF-Token": token }
@@ -61,6 +69,16 @@
         askServer(finder, select, query.value);
       }, 200);
     });
+    if (finder.dataset.also) {  // the person chosen: their departures to pick from
+      var other = finder.closest("form").querySelector('[name="' + finder.dataset.also + '"]');
+      if (other) {
+        other.addEventListener("change", function () {
+          Array.prototype.forEach.call(select.options, function (o) { o.selected = false; });
+          finder.dataset.asked = query.value;
+          askServer(finder, select, query.value);
+        });
+      }
+    }
     query.addEventListener("keydown", function (event) {
       if (event.key === "Enter" || event.key === "ArrowDown") {
         event.preventDefault();  // Enter in a search box chooses, it does not send the form
