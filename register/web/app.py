@@ -70,7 +70,10 @@ def _headers(response: Response) -> Response:
 
 
 def _http_error(exc: HTTPException) -> Any:
-    return render_template("error.html", message=exc.description or exc.name), exc.code or 500
+    """The server's own refusals in the clerk's words (not the web library's English)."""
+    code = exc.code or 500
+    message = t("web.not_found") if code == 404 else t("web.http_error", code=code)
+    return render_template("error.html", message=message), code
 
 
 def _register_error(exc: RegisterError) -> Any:

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -358,3 +359,75 @@ def test_khmer_where_the_commune_chose_it_and_a_switch(db: Path):
     assert catalogue("en")["web.title"] in text(Clerk(db, lang=None, fallback="en").get("/"))
 
 
+
+
+# -- every page in Khmer ------------------------------------------------------------------------
+class _Visible(HTMLParser):
+    """The text a page shows (not its scripts, styles or attribute values)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._hidden += tag in ("script", "style")
+        for name, value in attrs:  # what the clerk reads without a click
+            if name in ("placeholder", "aria-label", "title") and value:
+                self.parts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._hidden -= tag in ("script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def _typed_or_code(text: str) -> str:
+    """A page's text without what the clerk typed (SCRIPT), record ids and audit codes, the
+    PDF and Ctrl keys, and the name of the other language on its switch."""
+    for _, answers in SCRIPT:
+        for value in answers.values():
+            for item in value if isinstance(value, list) else [value]:
+                item = getattr(item, "text", item)
+                if isinstance(item, str) and len(item) > 2:
+                    text = text.replace(item, " ")
+    text = text.replace(CORRECTION[2], " ")
+    text = re.sub(r"\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b|\b[0-9a-f]{8}\b", " ", text)
+    return re.sub(r"\bPDF\b|\bCtrl\b|\bEnglish\b|\b\d+-[0-9A-Z]{4}-[0-9A-Z]{4}\b", " ", text)
+
+
+def test_every_page_is_khmer_where_the_clerk_works_in_khmer(db: Path):
+    """No English on any page a Khmer clerk reads: forms, review, refusals, lists, search, a
+    record with its history, a correction, voiding, the report, the follow-up list, errors -
+    nothing but what the clerk typed and the codes of records."""
+    from tests.register.test_i18n import english_words
+
+    clerk = Clerk(db, lang="km")
+    ids = {kind: clerk.enter(kind, answers) for kind, answers in SCRIPT}
+    journey = ids["departures"]
+    correction = clerk.get(f"/correct/{journey}")
+    form = Controls(text(correction))
+    refused = clerk.post(f"/correct/{journey}", {  # no reason given
+        **{n: form.answer(n) for n in form.by_name if n != "csrf"}, "fee_usd": "300",
+        "reason": ""})
+    assert refused.status_code == 422
+    pages = [correction, refused, clerk.get("/"),
+             *(clerk.get(f"/new/{kind}") for kind, _ in SCRIPT),
+             clerk.post("/new/agencies", {**AGENCY, "step": "review"}),
+             clerk.post("/new/departures", {**clerk.form("departures", DEPARTURE),
+                                            "birth_year": "2020", "step": "review"}),
+             *(clerk.get(f"/list/{kind}") for kind in ("departures", "returns", "referrals",
+                                                        "agencies", "brokers", "warnings")),
+             clerk.post("/search", {"q": "ដារា"}), clerk.post("/search", {"q": "nobody"}),
+             *(clerk.get(f"/record/{rid}?saved=1") for rid in ids.values()),
+             clerk.get(f"/void/{ids['agencies']}"), clerk.get(f"/void/{ids['referrals']}"),
+             clerk.get("/report"), clerk.get("/report?month=2024-10"),
+             clerk.get("/report?month=2024-10&public=1"), clerk.get("/followup"),
+             clerk.get("/new/nothing"), clerk.get(f"/record/{'0' * 8}-0000-0000-0000-{'0' * 12}")]
+    for response in pages:
+        shown = _Visible()
+        shown.feed(text(response))
+        words = english_words(_typed_or_code(" ".join(shown.parts)))
+        assert words == [], (response.request.path, words)
