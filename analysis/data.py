@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import AnalysisError, EmptyDataError, InvalidParameterError
+from register.db import SYNTHETIC
 from register.export import COLUMN_NAMES, COLUMNS
 
 INT_COLUMNS = tuple(c.name for c in COLUMNS if c.type == "int")
@@ -94,7 +95,6 @@ def _sqlite_tables(path: Path) -> set[str]:
 
 
 #: The register_meta key that `synthetic.write` sets in every register it makes.
-SYNTHETIC_KEY = "synthetic"
 
 
 def is_synthetic(path: str | Path) -> bool:
@@ -119,7 +119,7 @@ def is_synthetic(path: str | Path) -> bool:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "register_meta" in names and conn.execute(
                     "SELECT 1 FROM register_meta WHERE key = ? AND value != ''",
-                    (SYNTHETIC_KEY,)).fetchone():
+                    (SYNTHETIC,)).fetchone():
                 return True
             log = "audit_entry" if "audit_entry" in names else "audit_log"  # v2, or a v1 file
             return log in names and conn.execute(

@@ -91,6 +91,11 @@ def load_boundaries(level: Level, source: Source = "derived",
     """
     filename, code_column = _layer(level, source)
     path = Path(directory or SHAPEFILES_DIR) / filename
+    if not path.is_file():
+        raise AnalysisError(
+            f"no boundaries at {path}: the maps read the project's shapefiles/ folder, which a "
+            "clone of the repository has (an installed package does not); pass directory= to "
+            "read them from elsewhere")
     gdf = gpd.read_file(path)
     gdf = gdf.rename(columns={code_column: "code"}).rename(columns=_RENAME)
     keep = ["code", "name_en", "name_km"]

@@ -27,6 +27,7 @@ from .errors import (
     RegisterError,
     RetiredError,
     SchemaVersionError,
+    is_database_error,
 )
 from .i18n import t
 from .platform import replace_file, sqlite_uri
@@ -61,6 +62,25 @@ def default_actor() -> str:
         return getpass.getuser()
     except Exception:  # no user name on some systems
         return "unknown"
+
+
+def tidy_side_files(path: str | Path, passphrase: str | None = None) -> None:
+    """Let SQLite remove the ``-wal`` and ``-shm`` files a read-only reader (a merge) left
+    beside a register: a writable connection that reads and closes removes them when it is the
+    last one, and leaves them while another program has the register open. Nothing is written;
+    a register SQLite cannot open for writing (read-only media) keeps them."""
+    path = Path(path)
+    if not any(path.with_name(path.name + side).exists() for side in ("-wal", "-shm")):
+        return
+    try:
+        conn = connect(path, passphrase=passphrase)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except Exception as exc:  # a read-only folder, a register gone since: nothing to tidy
+        if not (is_database_error(exc) or isinstance(exc, (OSError, RegisterError))):
+            raise
 
 
 def _sql_text(value: str) -> str:
@@ -161,6 +181,9 @@ class Register:
 
 
 RETIRED = "retired_at"  # register_meta key of a file another one replaced (register.exclusive)
+#: register_meta key of a register of synthetic data (the generator's; a merge carries it, and
+#: never mixes synthetic and real registers). Its value says how the data were made.
+SYNTHETIC = "synthetic"
 
 
 def _retired(conn: Any) -> bool:

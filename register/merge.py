@@ -33,7 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import audit, merge_bulk
-from .db import connect, create_register, is_encrypted, now, open_register
+from .db import (
+    SYNTHETIC,
+    connect,
+    create_register,
+    is_encrypted,
+    now,
+    open_register,
+    tidy_side_files,
+)
 from .errors import (
     RegisterError,
 )
@@ -105,12 +113,14 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
     out = Path(out)
     merged: dict[str, str] = {}
     held: dict[str, Held] = {}
+    synthetic: bool | None = None  # whether the output holds synthetic data (None: no output yet)
     if out.exists():
         key = passphrase if is_encrypted(out) else None
         with open_register(out, passphrase=key) as target:
             if target.level not in MERGED_LEVELS:
                 raise RegisterError(t("merge.into_commune", out=out))
             merged, held = _holdings(target.conn)
+            synthetic = bool(target.meta().get(SYNTHETIC))
     sources = _inspect_all([Path(p) for p in inputs], merged, held, passphrase, processes)
     seen: dict[str, Path] = {}
     for source in sources:
@@ -121,6 +131,15 @@ def plan_merge(inputs: Sequence[str | Path], out: str | Path, *,
         seen[source.register_id] = source.path
         if source.path.resolve() == out.resolve():
             source.problem = t("merge.is_output")
+    # Synthetic data never mix with real registers: into a new output, the synthetic files of a
+    # mixed set are refused (the real ones are what a province means to merge).
+    usable = [s for s in sources if not s.problem and s.register_id]
+    if synthetic is None and len({bool(s.synthetic) for s in usable}) > 1:
+        synthetic = False
+    for source in usable:
+        if synthetic is not None and bool(source.synthetic) != synthetic:
+            source.problem = t("merge.synthetic_into_real" if source.synthetic
+                               else "merge.real_into_synthetic")
     return MergePlan(out=out, sources=sources, passphrase=passphrase)
 
 
@@ -202,6 +221,7 @@ def _merge_one(conn: sqlite3.Connection, source: Source, statements: list[tuple[
         if conn.in_transaction:
             conn.execute("COMMIT")  # releases src; the output is a private file until renamed
         conn.execute("DETACH DATABASE src")
+        tidy_side_files(source.path, passphrase if source.encrypted else None)
 
 
 def _copy_chains(conn: sqlite3.Connection, source: Source, salts: bool = True) -> None:
@@ -281,6 +301,11 @@ def apply_merge(
                         passphrase=plan.passphrase).close()
     reg = open_register(work, actor=actor, passphrase=plan.passphrase)
     conn = reg.conn
+    made = sorted({s.synthetic for s in plan.to_merge if s.synthetic})
+    if made:  # carried, so that every table and figure made from the output says so
+        with reg.write():
+            conn.execute("INSERT OR IGNORE INTO register_meta (key, value) VALUES (?, ?)",
+                         (SYNTHETIC, "; ".join(made)))
     linking: Linking | None = None
     try:
         conn.execute("PRAGMA journal_mode = OFF")

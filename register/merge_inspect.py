@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import audit, audit_check, schema
-from .db import is_encrypted, open_register, schema_state
+from .db import SYNTHETIC, is_encrypted, open_register, schema_state
 from .errors import (
     EncryptedRegisterError,
     NotARegisterError,
@@ -39,6 +39,7 @@ class Source:
     # register id -> (entries, head) of every chain the file holds (its own and merged ones)
     chains: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)  # register id -> commune code
+    synthetic: str = ""  # how its synthetic data were made (register_meta); "" for real data
 
 
 def fingerprint(conn: sqlite3.Connection, schema: str = "main") -> str:
@@ -110,6 +111,7 @@ def _inspect(path: Path, merged: dict[str, str], held: dict[str, Held],
             source.level = meta.get("level", "commune")
             source.commune_code = meta.get("commune_code", "")
             source.scope = meta.get("scope", "")
+            source.synthetic = meta.get(SYNTHETIC, "")
             applied, _ = schema_state(reg.db)
             source.schema_version = applied[-1] if applied else ""
             if schema.migrations.pending(reg.db):
@@ -121,7 +123,7 @@ def _inspect(path: Path, merged: dict[str, str], held: dict[str, Held],
                 return source
             check = reg.conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
-                source.problem = f"the file is damaged ({check})"
+                source.problem = t("merge.damaged", detail=check)
                 return source
             own = audit.head(reg.conn)
             source.chains = {source.register_id: (own.entries, own.hash)}
@@ -140,15 +142,15 @@ def _inspect(path: Path, merged: dict[str, str], held: dict[str, Held],
             source.counts = {t_: reg.conn.execute(f"SELECT count(*) FROM {t_}").fetchone()[0]
                              for t_ in ("persons", "journeys", "returns")}
     except SchemaVersionError as exc:
-        source.problem = f"written by a newer version of this program ({exc})"
+        source.problem = t("merge.newer", detail=str(exc))
     except EncryptedRegisterError:
-        source.problem = "encrypted: give its passphrase (REGISTER_PASSPHRASE)"
+        source.problem = t("merge.encrypted")
     except PassphraseError as exc:
         source.problem = str(exc)
     except NotARegisterError as exc:
         source.problem = str(exc)
     except (sqlite3.DatabaseError, KeyError) as exc:
-        source.problem = f"the file is damaged ({exc})"
+        source.problem = t("merge.damaged", detail=str(exc))
     return source
 
 

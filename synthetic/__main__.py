@@ -1,6 +1,6 @@
 """Time the synthetic model and write its truth, without writing any register:
 
-    python -m synthetic --provinces all --seed 1 [--scale 1.0] [--truth truth.json]
+    python -m synthetic --provinces all --seed 1 [--scale 1.0] [--scenario NAME] [--truth truth.json]
 
 Prints the generation time per commune and in total (the register writes are not included).
 """
@@ -12,6 +12,7 @@ import json
 import time
 
 from .country import make_country, truth_part
+from .scenario import SCENARIOS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,10 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--provinces", default="all", help="'all' or codes, e.g. 01,02,17")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--scenario", default=None,
+                        help="knobs that make the data harder for the estimators: a name (" +
+                             ", ".join(SCENARIOS) + ") or knob=value, comma separated")
     parser.add_argument("--truth", help="write truth.json here")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    country = make_country(args.provinces, seed=args.seed, scale=args.scale)
+    country = make_country(args.provinces, seed=args.seed, scale=args.scale, scenario=args.scenario)
     setup = time.perf_counter() - start
     parts, n_departures, n_returns, slowest = [], 0, 0, 0.0
     start = time.perf_counter()

@@ -8,14 +8,15 @@ from pathlib import Path
 
 
 def synth(*, provinces: str, out: Path, seed: int, scale: float, workers: int | None,
-          echo: Callable[..., None]) -> None:
+          echo: Callable[..., None], scenario: str | None = None) -> None:
     from .write import write_country
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 100 == 0:
             echo(f"  wrote {done}/{total} commune registers", err=True)
 
-    report = write_country(provinces, seed, out, scale=scale, workers=workers, progress=progress)
+    report = write_country(provinces, seed, out, scale=scale, workers=workers, progress=progress,
+                           scenario=scenario)
     echo(report.summary())
 
 

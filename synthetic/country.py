@@ -10,6 +10,7 @@ from .commune import build_commune_records
 from .lists import collect_lists
 from .national import NationalPlan, make_plan
 from .records import CommuneRecords
+from .scenario import Scenario, scenario_from
 from .truth import build_truth
 
 
@@ -34,7 +35,8 @@ class SyntheticCountry:
 
     def __repr__(self) -> str:
         return (f"SyntheticCountry(seed={self.seed}, scale={self.scale}, "
-                f"provinces={len(self.provinces)}, communes={len(self.communes)})")
+                f"provinces={len(self.provinces)}, communes={len(self.communes)}, "
+                f"scenario={self._plan.scenario.name!r})")
 
     @property
     def plan(self) -> NationalPlan:
@@ -87,13 +89,15 @@ def truth_part(records: CommuneRecords) -> dict:
             "duplicates": records.duplicates}
 
 
-def make_country(provinces: Sequence[str] | str | None, seed: int, scale: float = 1.0) -> SyntheticCountry:
+def make_country(provinces: Sequence[str] | str | None, seed: int, scale: float = 1.0,
+                 scenario: Scenario | str | None = None) -> SyntheticCountry:
     """A synthetic country for ``seed``: ``provinces`` is a list of 2-digit codes, ``None`` or
     ``'all'`` for the whole country; ``scale`` multiplies the number of migrants (1.0 gives
-    about two million journeys nationally)."""
+    about two million journeys nationally); ``scenario`` turns on knobs that make the data
+    harder for the estimators (``synthetic.scenario``; default: none)."""
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
-    plan = make_plan(int(seed), float(scale))
+    plan = make_plan(int(seed), float(scale), scenario_from(scenario))
     every = list(plan.geography.provinces)
     if provinces is None or provinces == "all":
         chosen = every

@@ -2,8 +2,8 @@
 
 1. synthetic commune registers for every commune of all 25 provinces (small scale: about 60,000
    journeys), written through the register API and marked synthetic;
-2. merged into a national register (marked synthetic too), with the same person in two communes
-   linked;
+2. merged into a national register (the merge carries the synthetic mark), with the same
+   person in two communes linked;
 3. the researcher export (no names, ID numbers or phones);
 4. a short summary; then the analysis notebooks run on it and write their results and the
    report for decision makers under ``results/`` (``--no-notebooks`` to skip).
@@ -29,7 +29,7 @@ def run_demo(out: Path, *, seed: int = 7, notebooks: bool = True,
     from register import check_register, export_researcher, open_register
     from register.merge import merge
 
-    from .write import mark_synthetic, write_country
+    from .write import write_country
 
     out = Path(out)
     communes = out / "communes"
@@ -47,9 +47,7 @@ def run_demo(out: Path, *, seed: int = 7, notebooks: bool = True,
     echo("    " + synth.summary())
     echo("2/4 Merging them into a national register ...")
     national = out / "national.db"
-    report = merge(sorted(communes.glob("*.db")), national)
-    with open_register(national) as reg, reg.write() as conn:  # a new register: mark it too
-        mark_synthetic(conn, f"register demo, seed {seed}, scale {scale}")
+    report = merge(sorted(communes.glob("*.db")), national)  # carries the synthetic mark
     echo("    " + report.summary())
     echo("3/4 Writing the researcher export ...")
     with open_register(national) as reg:

@@ -2,7 +2,7 @@
 police and NGOs saw, with the identifying fields each list keeps (and their errors).
 
 The victims are persons with at least one returned journey that was trafficking (latent truth).
-Capture model, controlled and homogeneous (no heterogeneity between victims):
+Default capture model, controlled and homogeneous (no heterogeneity between victims):
 
 * MOSVY: P = ``params.P_MOSVY``, independent of the rest;
 * police: P = ``params.P_POLICE``, independent of MOSVY;
@@ -13,19 +13,29 @@ Capture model, controlled and homogeneous (no heterogeneity between victims):
   whether the indicators were asked, drawn independently, so it is independent of the others.
 
 The true log-linear model is therefore independence plus a single police:ngo interaction.
+
+Scenario knobs (``synthetic.scenario``; off by default, and then no draw changes) reshape the
+capture probabilities, compared with the same uniform draws: a latent catchability shared by
+the sources (``heterogeneity_sd``, on the log-odds), referral between services
+(``referral_log_or``: register -> MOSVY, MOSVY -> police, MOSVY -> NGO), and an open
+population (``churn_exit_rate``: a victim present from the return until leaving the area, each
+list covering its own years, ``params.LIST_YEARS``; the contact date then falls in the years
+both overlap).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
 
 from . import params
-from ._util import iso_dates, uuids
+from ._util import day, iso_dates, uuids
 from .model import SEX_CODES, CommuneSim
 from .names import add_typos
 from .national import NationalPlan
+from .scenario import KNOB_CHURN, Scenario, catchability, knob_rng, shift_probability
 
 LISTS = ("mosvy", "police", "ngo")
 SOURCES = (*LISTS, "register")
@@ -37,11 +47,12 @@ def police_ngo_odds_ratio() -> float:
     return (a / (1 - a)) / (b / (1 - b))
 
 
-def capture_model() -> dict:
-    """The capture probabilities and dependence, as written to truth.json."""
+def capture_model(scenario: Scenario | None = None) -> dict:
+    """The capture probabilities and dependence, as written to truth.json (the default model,
+    then what the scenario's knobs change)."""
     p_ngo = (params.P_POLICE * params.P_NGO_GIVEN_POLICE
              + (1 - params.P_POLICE) * params.P_NGO_GIVEN_NOT_POLICE)
-    return {
+    out = {
         "mosvy": {"p": params.P_MOSVY},
         "police": {"p": params.P_POLICE},
         "ngo": {"p_given_police": params.P_NGO_GIVEN_POLICE,
@@ -52,6 +63,76 @@ def capture_model() -> dict:
         "true_loglinear_terms": ["police:ngo"],
         "heterogeneity": "none (capture probabilities equal for all victims)",
     }
+    if scenario is None or scenario.is_default:
+        return out
+    if scenario.referral_log_or:
+        ratio = math.exp(scenario.referral_log_or)
+        out["dependence"].update({k: {"odds_ratio": ratio} for k in REFERRALS})
+        out["true_loglinear_terms"] = ["police:ngo", *REFERRALS]
+    if scenario.heterogeneity_sd:
+        out["heterogeneity"] = (f"latent catchability shared by the four sources: logit-normal, "
+                                f"sd {scenario.heterogeneity_sd:g}")
+    if scenario.churn_exit_rate:
+        out["open_population"] = {"exit_rate_per_year": scenario.churn_exit_rate,
+                                  "list_years": {k: list(v) for k, v in params.LIST_YEARS.items()},
+                                  "reference_years": params.CHURN_REFERENCE_YEARS}
+    if scenario.heterogeneity_sd or scenario.churn_exit_rate:
+        out["true_loglinear_terms"] = None  # no log-linear model with two-list terms is true
+    return out
+
+
+def ngo_base(police: np.ndarray) -> np.ndarray:
+    """P(on the NGO list) by whether on the police list (the planted police -> NGO referral)."""
+    return np.where(police, params.P_NGO_GIVEN_POLICE, params.P_NGO_GIVEN_NOT_POLICE)
+
+
+# Referrals of the referral knob: (referring source, list referred to), in draw order.
+REFERRALS = ("mosvy:register", "mosvy:police", "mosvy:ngo")
+
+
+def _capture(plan: NationalPlan, sim: CommuneSim, u: dict[str, np.ndarray], on_reg: np.ndarray,
+             persons: np.ndarray, entry: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """Who of the victims ``persons`` each list caught, given the uniform draws ``u`` of every
+    person; the default model unless the scenario's knobs are on. With churn, also the day each
+    list's contact falls on (else None)."""
+    sc = plan.scenario
+    if sc.is_default or not (sc.heterogeneity_sd or sc.referral_log_or or sc.churn_exit_rate):
+        mosvy = u["mosvy"] < params.P_MOSVY
+        police = u["police"] < params.P_POLICE
+        ngo = u["ngo"] < ngo_base(police)
+        return {"mosvy": mosvy[persons], "police": police[persons], "ngo": ngo[persons]}, None
+    k = len(persons)
+    shift = catchability(plan.seed, sim.commune, sim.n_persons, sc.heterogeneity_sd)[persons]
+    gamma = sc.referral_log_or
+    exposure, contact = _exposure(plan, sim, entry) if sc.churn_exit_rate else ({}, None)
+
+    def caught(name: str, base, extra) -> np.ndarray:
+        p = shift_probability(base, shift + extra)
+        if name in exposure:
+            p = 1.0 - (1.0 - p) ** (exposure[name] / params.CHURN_REFERENCE_YEARS)
+        return u[name][persons] < p
+
+    mosvy = caught("mosvy", np.full(k, params.P_MOSVY), gamma * on_reg[persons])
+    police = caught("police", np.full(k, params.P_POLICE), gamma * mosvy)
+    ngo = caught("ngo", ngo_base(police), gamma * mosvy)
+    return {"mosvy": mosvy, "police": police, "ngo": ngo}, contact
+
+
+def _exposure(plan: NationalPlan, sim: CommuneSim,
+              entry: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Open population: years each victim was present while each list was kept, and a contact
+    day within those years (or the entry day where they never overlap)."""
+    rng = knob_rng(plan.seed, sim.commune, KNOB_CHURN)
+    stay = rng.exponential(365.25 / plan.scenario.churn_exit_rate, len(entry))
+    leave = np.minimum(entry + stay, day(params.DATA_END))
+    u = rng.random((len(params.LIST_YEARS), len(entry)))
+    years, contact = {}, {}
+    for i, (name, (first, last)) in enumerate(params.LIST_YEARS.items()):
+        start = np.maximum(entry, day(f"{first}-01-01"))
+        end = np.minimum(leave, day(f"{last}-12-31"))
+        years[name] = np.maximum(end - start, 0.0) / 365.25
+        contact[name] = np.where(end > start, start + u[i] * (end - start), entry).astype(np.int64)
+    return years, contact
 
 
 def victims_of(plan: NationalPlan, sim: CommuneSim, person_id: list[str], name_km: list[str],
@@ -59,12 +140,7 @@ def victims_of(plan: NationalPlan, sim: CommuneSim, person_id: list[str], name_k
     """The commune's trafficking victims, the lists that saw them and the list records."""
     rng = np.random.default_rng([plan.seed, 4, int(sim.commune)])
     n = sim.n_persons
-    caught = {
-        "mosvy": rng.random(n) < params.P_MOSVY,
-        "police": rng.random(n) < params.P_POLICE,
-    }
-    caught["ngo"] = rng.random(n) < np.where(caught["police"], params.P_NGO_GIVEN_POLICE,
-                                             params.P_NGO_GIVEN_NOT_POLICE)
+    u = {name: rng.random(n) for name in LISTS}  # in this order: the default draws
     o = sim.outcomes
     victim_rows = np.flatnonzero(sim.returned & o.tr)
     if len(victim_rows) == 0:
@@ -76,13 +152,14 @@ def victims_of(plan: NationalPlan, sim: CommuneSim, person_id: list[str], name_k
     k = len(persons)
     province, district = sim.commune[:2], plan.geography.district_of[sim.commune]
     contact = sim.ret[first_row] + rng.integers(0, 90, k)
+    caught, list_contact = _capture(plan, sim, u, on_reg, persons, sim.ret[first_row])
     birth = iso_dates(sim.birth_day[persons])
     victims = [{"commune": sim.commune, "district": district, "province": province,
                 "person_id": person_id[p], "sex": SEX_CODES[sim.sex[p]],
                 "minor": bool(sim.age[r] < 18), "on_register": bool(on_reg[p]),
                 "lists": {}} for p, r in zip(persons.tolist(), first_row.tolist(), strict=True)]
     for name in LISTS:
-        take = np.flatnonzero(caught[name][persons])
+        take = np.flatnonzero(caught[name])
         khmer = rng.random(len(take)) < params.LIST_SCRIPT_KHMER[name]
         written = [name_km[persons[i]] if km else name_latin[persons[i]]
                    for i, km in zip(take.tolist(), khmer.tolist(), strict=True)]
@@ -93,7 +170,8 @@ def victims_of(plan: NationalPlan, sim: CommuneSim, person_id: list[str], name_k
                             rng.choice([-1, 1], len(take)), 0)
         no_commune = rng.random(len(take)) < params.LIST_COMMUNE_MISSING[name]
         ids = uuids(rng, len(take))
-        dates = iso_dates(contact[take] + rng.integers(0, 60, len(take)))
+        when = contact if list_contact is None else list_contact[name]
+        dates = iso_dates(when[take] + rng.integers(0, 60, len(take)))
         for j, i in enumerate(take.tolist()):
             p = persons[i]
             victims[i]["lists"][name] = {

@@ -13,7 +13,7 @@ from scipy.special import ndtr, ndtri
 
 from . import params
 from ._util import categorical, day
-from .exploitation import Outcomes, draw_outcomes
+from .exploitation import Outcomes, draw_outcomes, outcome_knobs
 from .national import AGENCY_STATUS_CODES, DESTINATIONS, NationalPlan
 
 CH = {name: i for i, name in enumerate(params.CHANNELS)}
@@ -259,7 +259,11 @@ def simulate_commune(plan: NationalPlan, commune: str) -> CommuneSim:
         "cn_woman": female & (dest == _D["CN"]),
     }
     eta0 = plan.province_effect[commune[:2]] + commune_effect
-    outcomes = draw_outcomes(rng, covariates, eta0)
+    knobs = outcome_knobs(plan.scenario, plan.seed, commune, person, seq, n)
+    outcomes = draw_outcomes(rng, covariates, eta0, knobs)
+    if outcomes.stayed is not None:  # scenario knob: return depends on the outcome
+        returned = returned & ~outcomes.stayed
+        ret = np.where(outcomes.stayed, np.maximum(ret, _END + 1), ret)
     return CommuneSim(
         commune=commune, commune_effect=commune_effect, sex=sex, birth_day=birth_day,
         village=village, national_id=national_id, person=person, seq=seq, dep=dep, ret=ret,

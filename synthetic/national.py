@@ -17,6 +17,7 @@ from register.definitions import agency_status_at
 from . import params
 from ._util import day, iso_dates, uuids
 from .geography import Geography, load_geography
+from .scenario import Scenario
 
 DESTINATIONS = tuple(params.DESTINATION_SHARE)
 AGENCY_STATUS_CODES = ("none", "licensed", "expired", "suspended", "revoked", "unlicensed")
@@ -114,11 +115,13 @@ class NationalPlan:
     expected_journeys: dict[str, float]  # per commune, at this scale
     agencies: Agencies
     cluster: tuple[str, ...] = field(default=params.CLUSTER_PROVINCES)
+    scenario: Scenario = field(default=Scenario())  # knobs of issue 15.6 (all off by default)
 
 
 @lru_cache(maxsize=4)
-def make_plan(seed: int, scale: float = 1.0) -> NationalPlan:
-    """Draw the national level for ``seed``; independent of any choice of provinces."""
+def make_plan(seed: int, scale: float = 1.0, scenario: Scenario | None = None) -> NationalPlan:
+    """Draw the national level for ``seed``; independent of any choice of provinces (and of the
+    scenario, which is only carried to the communes)."""
     geo = load_geography()
     rng = np.random.default_rng([seed, 0])
     n = len(geo.provinces)
@@ -134,4 +137,5 @@ def make_plan(seed: int, scale: float = 1.0) -> NationalPlan:
     expected = {c: per_resident * weight[c[:2]] * params.PROVINCE_POPULATION[c[:2]]
                 * geo.population_share(c) for c in geo.communes}
     agencies = _make_agencies(np.random.default_rng([seed, 2]))
-    return NationalPlan(seed, scale, geo, effect, weight, expected, agencies)
+    return NationalPlan(seed, scale, geo, effect, weight, expected, agencies,
+                        scenario=scenario or Scenario())

@@ -351,3 +351,33 @@ LIST_BIRTH_DATE = {"mosvy": 0.7, "police": 0.0, "ngo": 0.3}
 LIST_BIRTH_YEAR_ERROR = {"mosvy": 0.02, "police": 0.08, "ngo": 0.10}
 LIST_COMMUNE_MISSING = {"mosvy": 0.1, "police": 0.3, "ngo": 0.2}
 LIST_SCRIPT_KHMER = {"mosvy": 0.8, "police": 0.3, "ngo": 0.2}
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios: knobs that make the data harder for the estimators (issue 15.6; ``scenario``).
+# Every knob is off by default, and a knob that is off changes no draw: the default data of a
+# seed are the same with or without this section. The values below are the settings of the named
+# scenarios, chosen [P] to be strong enough to show a bias, within what the literature reports.
+# ---------------------------------------------------------------------------------------------
+# Latent catchability shared by the four sources: a victim's capture log-odds on every list (and
+# the log-odds that the register asked the indicators) move by sd x u, u ~ N(0, 1). A logit SD
+# of 0.8-1 is what issue 15 measured as biasing log-linear estimates by -28% to -48%; 1.0 [P].
+HETEROGENEITY_SD = 1.0
+# Referral between services: being on the referring list adds this log-odds ratio to being on
+# the list referred to (register -> MOSVY, MOSVY -> police, MOSVY -> NGO; police -> NGO is
+# planted already). 1.5 (odds ratio 4.5) [P], near the planted police:NGO odds ratio (7.4).
+REFERRAL_LOG_OR = 1.5
+# Open population over the decade the lists cover: a victim enters at the return of the first
+# trafficking journey and leaves the area (migrates again, moves, dies) at this rate per year
+# [P]; each list covers its own years [P] (a police database started in 2019, an NGO project that
+# ended in 2020) and catches a person with probability 1 - (1 - p)^(years exposed / reference).
+CHURN_EXIT_RATE = 0.3
+LIST_YEARS = {"mosvy": (2015, 2025), "police": (2019, 2025), "ngo": (2015, 2020)}
+CHURN_REFERENCE_YEARS = 3.0
+# Indicators missing not at random: the log-odds that the indicator module is asked move by this
+# for forced-labour journeys (victims avoid the clerk or are not asked), and the log-odds that an
+# item is left blank move by the item log-odds ratio when the indicator is present (shame). [P]
+MNAR_ASKED_LOG_OR = -1.0
+MNAR_ITEM_LOG_OR = 2.0
+# Return that depends on the outcome: a share of forced-labour journeys that were a person's last
+# do not come back within the data window (held, still abroad, died). [P]
+RETURN_FL_STAY = 0.4

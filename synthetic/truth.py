@@ -23,6 +23,8 @@ of people whose home is in the area, one row per journey as in the researcher ex
         membership {columns: [commune, person_id, sex, minor, mosvy_record_id,
         police_record_id, ngo_record_id, register], rows: [...]}
     agencies: n, by_status
+    scenario: name, knobs {every knob, 0 = off}, on [knobs turned on], effects {knob: what it
+        does}, streams; with churn also list_years, churn_reference_years (``synthetic.scenario``)
 """
 
 from __future__ import annotations
@@ -143,6 +145,13 @@ def build_truth(plan: NationalPlan, provinces: list[str], parts: Iterable[dict])
                            ("minor", "minor" if v["minor"] else "adult")):
             n_by[key][value] = n_by[key].get(value, 0) + 1
     ag = plan.agencies
+    recorded = ("share derived from the recorded indicators by register.definitions, among "
+                "returned journeys where it is not None (indicators asked at random, so it "
+                "estimates the same quantity)")
+    if plan.scenario.mnar_asked_log_or or plan.scenario.mnar_item_log_or:
+        recorded = ("share derived from the recorded indicators by register.definitions, among "
+                    "returned journeys where it is not None; the indicators are missing NOT at "
+                    "random in this scenario, so it is biased for the realised share")
     return {
         "generator": "synthetic",
         "generator_version": params.GENERATOR_VERSION,
@@ -156,9 +165,7 @@ def build_truth(plan: NationalPlan, provinces: list[str], parts: Iterable[dict])
             "prevalence": "share of returned journeys (home in the area) with the outcome",
             "expected": "mean model probability over those journeys",
             "realised": "share with the latent outcome (all returned journeys)",
-            "recorded": "share derived from the recorded indicators by register.definitions, "
-                        "among returned journeys where it is not None (indicators asked at "
-                        "random, so it estimates the same quantity)",
+            "recorded": recorded,
             "n_migrants": "persons with at least one journey (copies registered in a second "
                           "commune not counted)",
         },
@@ -179,7 +186,7 @@ def build_truth(plan: NationalPlan, provinces: list[str], parts: Iterable[dict])
             "sources": ["mosvy", "police", "ngo", "register"],
             "list_sizes": {**{name: sum(name in v["lists"] for v in victims) for name in LISTS},
                            "register": sum(v["on_register"] for v in victims)},
-            "capture_model": capture_model(),
+            "capture_model": capture_model(plan.scenario),
             "pattern_order": "mosvy, police, ngo, register",
             "pattern_counts": pattern_counts(victims),
             "membership": membership_table(victims),
@@ -187,4 +194,5 @@ def build_truth(plan: NationalPlan, provinces: list[str], parts: Iterable[dict])
         "agencies": {"n": len(ag.ids),
                      "by_status": {s: int((ag.status == i).sum())
                                    for i, s in enumerate(AGENCY_STATUS_CODES) if i > 0}},
+        "scenario": plan.scenario.to_truth(),
     }

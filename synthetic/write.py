@@ -21,22 +21,21 @@ from pathlib import Path
 from typing import Any
 
 import register
+from register.db import SYNTHETIC
 
 from .country import make_country, truth_part
 from .errors import SyntheticError
+from .scenario import Scenario, scenario_from
 
 KINDS = ("agencies", "brokers", "departures", "returns", "referrals")
-#: register_meta key that marks a register as synthetic (read by analysis.data.is_synthetic).
-SYNTHETIC_KEY = "synthetic"
 _country: Any = None
 
 
 def mark_synthetic(conn: Any, how: str = "") -> None:
     """Record in ``register_meta`` that the register holds synthetic data (the analysis then marks
-    every report and figure "SYNTHETIC DATA"). Also used by the demo on the merged register,
-    which `register merge` makes afresh."""
+    every report and figure "SYNTHETIC DATA"; a merge carries the mark)."""
     conn.execute("INSERT OR REPLACE INTO register_meta (key, value) VALUES (?, ?)",
-                 (SYNTHETIC_KEY, how or "made by the synthetic generator (register synth)"))
+                 (SYNTHETIC, how or "made by the synthetic generator (register synth)"))
 
 
 @dataclass
@@ -51,9 +50,9 @@ class SynthReport:
                 f"to {self.out} in {self.seconds:.0f} s, with truth.json and lists/.")
 
 
-def _init_worker(provinces: list[str], seed: int, scale: float) -> None:
+def _init_worker(provinces: list[str], seed: int, scale: float, scenario: Scenario) -> None:
     global _country
-    _country = make_country(provinces, seed=seed, scale=scale)
+    _country = make_country(provinces, seed=seed, scale=scale, scenario=scenario)
 
 
 def write_commune(commune: str, out: str) -> dict[str, Any]:
@@ -85,8 +84,10 @@ def write_country(
     scale: float = 1.0,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scenario: Scenario | str | None = None,
 ) -> SynthReport:
-    """Generate every commune register of ``provinces`` (``'all'``: the country) into ``out``."""
+    """Generate every commune register of ``provinces`` (``'all'``: the country) into ``out``;
+    ``scenario``: knobs that make the data harder for the estimators (``synthetic.scenario``)."""
     import time
 
     start = time.perf_counter()
@@ -94,10 +95,11 @@ def write_country(
     out.mkdir(parents=True, exist_ok=True)
     if any(out.glob("*.db")):
         raise SyntheticError(f"{out} already holds registers; choose an empty folder")
-    country = make_country(provinces, seed=seed, scale=scale)
+    knobs = scenario_from(scenario)
+    country = make_country(provinces, seed=seed, scale=scale, scenario=knobs)
     workers = workers or min(os.cpu_count() or 1, 4)
     parts: list[dict[str, Any]] = []
-    args = (country.provinces, seed, scale)
+    args = (country.provinces, seed, scale, knobs)
     # Never fork: the caller may hold threads (pandas/pyarrow, BLAS, DuckDB) whose locks a forked
     # child inherits mid-use; forked workers then crash at random (seen as segfaults in tests).
     context = multiprocessing.get_context(
@@ -119,7 +121,8 @@ def write_country(
         _write_csv(lists / f"{name}.csv", rows)
     (out / "README.txt").write_text(
         "SYNTHETIC DATA made by `register synth` (seed "
-        f"{seed}, provinces {','.join(country.provinces)}, scale {scale}).\n"
+        f"{seed}, provinces {','.join(country.provinces)}, scale {scale}, scenario "
+        f"{knobs.name}).\n"
         "No real person is recorded here. truth.json holds what the generator planted.\n",
         encoding="utf-8")
     return SynthReport(out, len(parts), journeys, time.perf_counter() - start)

@@ -66,7 +66,7 @@ def estimate(
     n_boot: int | None = None,
     mc_tol: float = 0.01,
     rng: np.random.Generator | int | None = None,
-    bootstrap_kind: str = "nonparametric",
+    bootstrap_kind: str | None = None,
     n_top: int | None = None,
     n_jobs: int | None = None,
     remove_noninformative: bool = True,
@@ -97,7 +97,9 @@ def estimate(
     n_boot, mc_tol, rng, bootstrap_kind, n_top, n_jobs
         Bootstrap settings: replicates (default: adaptive for 'bootstrap', until each limit's
         Monte Carlo error is at most ``mc_tol`` of it; 1,000 for 'percentile'/'bca'), seed or
-        generator, 'nonparametric' or 'parametric',
+        generator, 'population', 'nonparametric' or 'parametric' replicates (default:
+        'population' for 'bootstrap', see `robust`; 'nonparametric' for 'percentile'/'bca', as
+        SparseMSE),
         restriction of AIC/BIC selection to the ``n_top`` best original models, and worker
         processes (``None`` = all cores; the result does not depend on it).
     remove_noninformative : bool
@@ -163,7 +165,7 @@ def estimate(
     elif ci == "bootstrap":
         robust = robust_bootstrap(
             table, fit, method, pthresh=pthresh, alpha=alpha, n_boot=n_boot, mc_tol=mc_tol,
-            kind=bootstrap_kind, rng=rng, n_jobs=n_jobs, n_top=n_top,
+            kind=bootstrap_kind or "population", rng=rng, n_jobs=n_jobs, n_top=n_top,
         )
         ci_low, ci_high = robust.percentile
         unseen_low, unseen_high = ci_low - table.observed, ci_high - table.observed
@@ -179,7 +181,7 @@ def estimate(
             n_boot=1000 if n_boot is None else n_boot,
             alpha=alpha,
             interval=ci,
-            kind=bootstrap_kind,
+            kind=bootstrap_kind or "nonparametric",
             rng=rng,
             n_jobs=n_jobs,
             n_top=n_top,

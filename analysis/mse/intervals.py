@@ -10,8 +10,11 @@
   ``estimatepopulation.0``.
 * **Bootstrap**, repeating the model selection inside every replicate so the interval reflects
   model uncertainty (Chan, Silverman & Vincent 2021, Sect. 3.3). Nonparametric replicates
-  resample the observed people (multinomial on the observed cells, as SparseMSE); parametric
-  replicates draw Poisson counts from the fitted model. Percentile limits by default; BCa limits
+  resample the observed people (multinomial on the observed cells, as SparseMSE); population
+  replicates resample the estimated population, the observed people and the estimated unseen
+  together, so the number seen varies as it does between real samples (Buckland & Garthwaite
+  1991; the default interval of `robust`); parametric replicates draw Poisson counts from the
+  fitted model. Percentile limits by default; BCa limits
   (bias correction and a jackknife acceleration over the distinct capture histories, DiCiccio &
   Efron 1996) reproduce SparseMSE's ``estimatepopulation``. Replicates are drawn in the parent
   from one seeded ``numpy.random.Generator`` and estimated on all cores; the result does not
@@ -26,6 +29,8 @@ confidence intervals. *Appl. Statist.* 37, 87-94.
 DiCiccio, T. J. and Efron, B. (1996). Bootstrap confidence intervals. *Statist. Sci.* 11,
 189-228.
 Chan, L., Silverman, B. W. and Vincent, K. (2021). *JASA* 116, 1297-1306.
+Buckland, S. T. and Garthwaite, P. H. (1991). Quantifying precision of mark-recapture estimates
+using the bootstrap and related methods. *Biometrics* 47, 255-268.
 """
 
 from __future__ import annotations
@@ -50,10 +55,12 @@ __all__ = [
     "estimate_rows",
     "jackknife_rows",
     "point_estimate",
+    "population_rows",
     "profile_interval",
     "wald_interval",
 ]
 
+KINDS = ("nonparametric", "population", "parametric")
 _MAX_LOG_STEP = 30.0  # beyond exp(30) ~ 1e13 unseen the interval is reported as unbounded
 
 
@@ -199,11 +206,25 @@ def draw_rows(
     table: CaptureTable, fit: ModelFit, kind: str, gen: np.random.Generator, n: int
 ) -> np.ndarray:
     """``n`` bootstrap tables of the observable cells: multinomial resamples of the observed
-    people (nonparametric, as SparseMSE) or Poisson draws from the fitted model (parametric)."""
+    people (nonparametric, as SparseMSE), of the estimated population (population: the
+    ``round(N)`` people of the observed cells and the estimated unseen, keeping those seen), or
+    Poisson draws from the fitted model (parametric)."""
     cells = table.counts[1:]
     if kind == "nonparametric":
         return gen.multinomial(table.observed, cells / cells.sum(), size=n)
+    if kind == "population":
+        return population_rows(cells, fit.unseen, gen, n)
     return gen.poisson(fit.fitted[1:], size=(n, len(cells)))
+
+
+def population_rows(cells: np.ndarray, unseen: float, gen: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` resamples of a population of ``round(observed + unseen)`` people, ``unseen`` of whom
+    are on no list (Buckland & Garthwaite 1991): the observable cells of each."""
+    if not (math.isfinite(unseen) and unseen >= 0):
+        raise MSEError("the population bootstrap needs a finite estimate of the unseen")
+    total = float(cells.sum()) + unseen
+    probs = np.concatenate(([unseen], cells)) / total
+    return gen.multinomial(int(round(total)), probs, size=n)[:, 1:]
 
 
 def jackknife_rows(table: CaptureTable) -> np.ndarray:
@@ -266,7 +287,8 @@ def bootstrap(
     n_boot : int
         Number of replicates.
     interval : {'percentile', 'bca'}
-    kind : {'nonparametric', 'parametric'}
+    kind : {'nonparametric', 'population', 'parametric'}
+        Replicates (see `draw_rows`); 'nonparametric' (default) is SparseMSE's.
     rng : numpy.random.Generator, int or None
         Source of randomness (an int is used as a seed).
     n_jobs : int or None
@@ -283,8 +305,8 @@ def bootstrap(
     """
     if interval not in ("percentile", "bca"):
         raise InvalidParameterError(f"interval must be 'percentile' or 'bca', got {interval!r}")
-    if kind not in ("nonparametric", "parametric"):
-        raise InvalidParameterError(f"kind must be 'nonparametric' or 'parametric', got {kind!r}")
+    if kind not in KINDS:
+        raise InvalidParameterError(f"kind must be one of {KINDS}, got {kind!r}")
     if not isinstance(n_boot, int) or n_boot < 2:
         raise InvalidParameterError(f"n_boot must be an integer >= 2, got {n_boot!r}")
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -27,12 +27,13 @@ def synth(
     seed: Annotated[int, typer.Option(help="help.synth.seed")] = 1,
     scale: Annotated[float, typer.Option(help="help.synth.scale")] = 1.0,
     workers: Annotated[int | None, typer.Option(help="help.synth.workers")] = None,
+    scenario: Annotated[str | None, typer.Option(help="help.synth.scenario")] = None,
     no_input: NoInput = False,
 ) -> None:
     if scale <= 0:
         raise fail(t("cli.scale_positive"), 2)
     load_command("synth")(provinces=provinces, out=out, seed=seed, scale=scale,
-                          workers=workers, echo=echo)
+                          workers=workers, echo=echo, scenario=scenario)
 
 
 @app.command(help="help.demo")

@@ -134,3 +134,12 @@ def test_population_status_flags() -> None:
     assert 1.0 <= ratio.iloc[0] < 1.02  # finals are a little above provisional totals
     assert pop.loc["12", "population"] == 2_281_951 and pop.loc["23", "population"] == 42_665
     assert "NIS" in pop.attrs["source"]
+
+
+def test_missing_boundaries_are_a_named_error(tmp_path) -> None:
+    """An installed package has no shapefiles/ folder: geopandas' own error named no remedy."""
+    from analysis.errors import AnalysisError
+    from analysis.geo import load_boundaries
+
+    with pytest.raises(AnalysisError, match="shapefiles/"):
+        load_boundaries("province", directory=tmp_path)

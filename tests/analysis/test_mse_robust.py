@@ -36,15 +36,37 @@ def test_quantile_mcse_matches_the_asymptotic_formula():
 
 
 def test_bca_limits_equal_the_single_bootstrap_on_the_same_replicates():
+    # With SparseMSE's replicates (the observed people resampled) the BCa limits are SparseMSE's.
     table = load_published("NewOrl_5")
     fit = stepwise(table)[0]
-    rob = robust_bootstrap(table, fit, n_boot=300, rng=4, n_jobs=1)
+    rob = robust_bootstrap(table, fit, n_boot=300, kind="nonparametric", rng=4, n_jobs=1)
     one = bootstrap(table, fit, n_boot=300, interval="bca", rng=4, n_jobs=1)
     assert rob.bca == pytest.approx((one.ci_low, one.ci_high), rel=1e-12)
     assert rob.percentile == pytest.approx(tuple(np.quantile(rob.estimates, [0.025, 0.975])))
     assert all(v > 0 for v in (*rob.percentile_mcse, *rob.bca_mcse))
-    again = robust_bootstrap(table, fit, n_boot=300, rng=4, n_jobs=2)
+    again = robust_bootstrap(table, fit, n_boot=300, kind="nonparametric", rng=4, n_jobs=2)
     np.testing.assert_array_equal(rob.estimates, again.estimates)
+
+
+def test_population_replicates_vary_the_number_seen_as_real_samples_do():
+    # Resampling the estimated population: the number seen in a replicate is Binomial(round(N),
+    # n / N) (closed form mean and variance); resampling the observed people fixes it at n.
+    from analysis.mse.intervals import draw_rows
+
+    table = load_published("NewOrl_5")
+    fit = stepwise(table)[0]
+    gen = np.random.default_rng(0)
+    seen = draw_rows(table, fit, "population", gen, 4000).sum(axis=1)
+    total, n = round(fit.estimate), table.observed
+    share = n / fit.estimate
+    assert seen.mean() == pytest.approx(total * share, rel=0.005)
+    assert seen.var() == pytest.approx(total * share * (1 - share), rel=0.1)
+    assert (draw_rows(table, fit, "nonparametric", gen, 50).sum(axis=1) == n).all()
+    rob = robust_bootstrap(table, fit, n_boot=300, rng=4, n_jobs=1)
+    assert rob.kind == "population"
+    wider = np.std(rob.estimates) > np.std(
+        robust_bootstrap(table, fit, n_boot=300, kind="nonparametric", rng=4, n_jobs=1).estimates)
+    assert wider
 
 
 def test_bca_warns_when_its_tail_level_is_beyond_the_replicates():

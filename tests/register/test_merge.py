@@ -162,3 +162,71 @@ def test_encrypted_communes_merge_into_an_encrypted_register(communes, tmp_path)
         assert register.check_register(reg).ok
     again = apply_merge(plan_merge(communes, out, passphrase=secret), link=False)
     assert again.files_merged == 0
+
+
+def _side_files(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(("-wal", "-shm")))
+
+
+@pytest.mark.parametrize("secret", [None, "province passphrase"])
+def test_merge_leaves_no_side_files_beside_the_communes(communes, tmp_path, secret):
+    """A merge read each commune through a read-only connection, which cannot remove the -wal
+    and -shm files SQLite makes: they stayed beside every commune file after the merge."""
+    if secret:
+        for path in communes:
+            register.change_passphrase(path, None, secret)
+    folder = communes[0].parent
+    assert _side_files(folder) == []
+    report = apply_merge(plan_merge(communes, tmp_path / "district.db", passphrase=secret),
+                         link=False)
+    assert report.files_merged == 3
+    assert _side_files(folder) == [] and _side_files(tmp_path) == []
+
+
+def test_merge_leaves_the_side_files_of_a_register_open_elsewhere(communes, tmp_path):
+    held = register.open_register(communes[0])  # the clerk's program, still running
+    try:
+        held.conn.execute("SELECT count(*) FROM journeys").fetchone()
+        merge(communes, tmp_path / "district.db", link=False)
+        assert f"{communes[0].name}-wal" in _side_files(communes[0].parent)
+        assert held.conn.execute("SELECT count(*) FROM journeys").fetchone()[0] == 3
+    finally:
+        held.close()
+    assert _side_files(communes[0].parent) == []
+
+
+def _mark_synthetic(path):
+    with register.open_register(path) as reg, reg.write() as conn:
+        conn.execute("INSERT INTO register_meta (key, value) VALUES ('synthetic', 'test seed 1')")
+
+
+def test_the_synthetic_mark_travels_with_the_merge(communes, tmp_path):
+    """The demo had to mark its national register by hand: a register merged from synthetic
+    communes was not itself marked, so its tables did not say SYNTHETIC DATA."""
+    for path in communes:
+        _mark_synthetic(path)
+    out = tmp_path / "district.db"
+    merge(communes, out, link=False)
+    with register.open_register(out) as reg:
+        assert reg.meta()["synthetic"] == "test seed 1"
+    province = tmp_path / "province.db"
+    merge([out], province, link=False)
+    with register.open_register(province) as reg:
+        assert reg.meta()["synthetic"] == "test seed 1"
+
+
+def test_synthetic_and_real_registers_never_mix(communes, tmp_path):
+    _mark_synthetic(communes[0])
+    out = tmp_path / "district.db"
+    plan = plan_merge(communes, out)
+    assert [(s.path.name, s.problem) for s in plan.bad] == [
+        (communes[0].name, register.i18n.t("merge.synthetic_into_real"))]
+    with pytest.raises(register.RegisterError, match="synthetic"):
+        apply_merge(plan, link=False)
+    apply_merge(plan, link=False, skip_bad=True)
+    with register.open_register(out) as reg:
+        assert "synthetic" not in reg.meta()
+    # ... and a real register is refused by a synthetic output
+    merge([communes[0]], tmp_path / "synthetic.db", link=False)
+    later = plan_merge(communes[1:], tmp_path / "synthetic.db")
+    assert {s.problem for s in later.bad} == {register.i18n.t("merge.real_into_synthetic")}

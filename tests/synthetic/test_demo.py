@@ -32,7 +32,7 @@ def test_the_demo_leaves_no_side_files_and_marks_its_registers(tmp_path):
     import register
 
     with register.open_register(tmp_path / "national.db") as reg:
-        assert "demo" in reg.meta()["synthetic"]  # the merged register carries the mark itself
+        assert "register synth, seed" in reg.meta()["synthetic"]  # carried by the merge
 
 
 def test_demo_help_says_what_it_builds():
