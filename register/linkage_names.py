@@ -14,7 +14,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalise_name"]
+__all__ = ["normalise_name", "word_keys"]
 
 # Khmer consonants U+1780..U+17A2 -> consonant class ('-' = none: the vowel carrier អ).
 # k: ក ខ គ ឃ; g (ng): ង; c: ច ឆ ជ ឈ; j (nh): ញ; t: ដ ឋ ឌ ឍ ត ថ ទ ធ; n: ណ ន; p: ប ផ ព ភ; m y r l v;
@@ -62,15 +62,36 @@ def normalise_name(name: str | None) -> tuple[str | None, str | None, str | None
     >>> normalise_name("សុខ ដារ៉ា")[1:]
     ('km', 'sktr')
     """
-    if not name:
-        return None, None, None
-    text = unicodedata.normalize("NFKD", str(name)).lower()
-    tokens = [t for t in _SPLIT.split(text) if t]
-    kept = ["".join(ch for ch in t if _is_khmer(ch) or "a" <= ch <= "z") for t in tokens]
-    kept = [t for t in kept if t]
+    kept = _words(name)
     if not kept:
         return None, None, None
     fold = "".join(kept)
     script = "km" if any(_is_khmer(ch) for ch in fold) else "la"
-    skeleton = re.sub(r"(.)\1+", r"\1", "".join(_token_skeleton(t) for t in kept))
-    return fold, script, skeleton or None
+    return fold, script, _skeleton(kept)
+
+
+@lru_cache(maxsize=200_000)
+def word_keys(name: str | None) -> tuple[str | None, str | None]:
+    """The skeletons of a name's first word and of the rest (None for a one-word name).
+
+    For blocking (``register.linkage``): a typo or an odd transliteration usually changes one word,
+    so records sharing one word's skeleton, birth year and place may still be one person.
+
+    >>> word_keys("Sok  Dara")
+    ('sk', 'tr')
+    """
+    kept = _words(name)
+    return (_skeleton(kept[:1]), _skeleton(kept[1:])) if kept else (None, None)
+
+
+def _words(name: str | None) -> list[str]:
+    """The words of a name, lowercased, keeping Khmer and ASCII letters only."""
+    if not name:
+        return []
+    text = unicodedata.normalize("NFKD", str(name)).lower()
+    kept = ["".join(ch for ch in t if _is_khmer(ch) or "a" <= ch <= "z") for t in _SPLIT.split(text)]
+    return [t for t in kept if t]
+
+
+def _skeleton(words: list[str]) -> str | None:
+    return re.sub(r"(.)\1+", r"\1", "".join(_token_skeleton(t) for t in words)) or None

@@ -135,8 +135,10 @@ def test_planted_duplicates_are_found_with_high_precision_and_recall(planted_set
     assert quality["cluster_precision"] >= MIN_PRECISION
     assert quality["cluster_recall"] >= MIN_RECALL
     assert all(p >= DEFAULT_THRESHOLD for _, _, p in result.pairs)
-    # Blocking keeps the scored pairs to a small multiple of the records.
-    assert result.n_compared < 2 * len(records)
+    # Blocking keeps the scored pairs to a small multiple of the records: about one a record from
+    # the rules used at any scale, three more here from the wide rules a set this small may use
+    # (register.linkage_model: 14,512 pairs for 3,566 records; under two a record before those).
+    assert result.n_compared < 5 * len(records)
 
 
 def test_a_shared_national_id_always_links(planted_set):
