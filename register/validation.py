@@ -201,7 +201,8 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         return value, None
     if kind == "date":
         try:
-            iso = isinstance(raw, str) and len(raw) == 10 and raw[4] == raw[7] == "-"
+            iso = isinstance(raw, str) and len(raw) == 10 and raw[4] == raw[7] == "-" \
+                and raw.isascii()  # Khmer digits are read by parse_date
             day = dt.date.fromisoformat(raw) if iso else parse_date(raw)
         except (ValueError, TypeError):
             return bad("rule.date")
