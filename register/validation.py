@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from .answers import KHMER_DIGITS, choice_list, country_code, country_codes, label_code, number_text
 from .errors import MonthError
-from .i18n import t
+from .i18n import language, t
 from .model import Field, fields_of
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -328,15 +328,16 @@ def _kind_specs(kind: str) -> tuple[tuple[Field, ...], frozenset[str]]:
 
 
 # Codes, dates and numbers repeat from row to row of an import (a few villages, a few thousand
-# dates): their outcome is remembered (a value's rule depends only on the field and 'today').
-_REPEATED: dict[tuple[int, type, Any, dt.date], tuple[Field, Any, Problem | None]] = {}
+# dates): their outcome is remembered (a value's rule depends only on the field and 'today', its
+# problem's details also on the language: the choices of a code list are listed in it).
+_REPEATED: dict[tuple[int, type, Any, dt.date, str], tuple[Field, Any, Problem | None]] = {}
 _FREE_TEXT = ("text",)
 
 
 def _clean_repeated(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | None]:
     if spec.kind in _FREE_TEXT or not isinstance(raw, str | int | float):
         return clean_value(spec, raw, today)
-    key = (id(spec), type(raw), raw, today)  # 1, 1.0 and True are equal keys: typed apart
+    key = (id(spec), type(raw), raw, today, language())  # 1, 1.0, True: typed apart
     hit = _REPEATED.get(key)
     if hit is not None and hit[0] is spec:  # the same field (an id is never reused while kept)
         return hit[1], hit[2]
