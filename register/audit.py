@@ -49,6 +49,7 @@ ACTIONS = ("add", "correct", "void", "erase", "merge", "upgrade")
 SALTED = frozenset(t.name for t in MODEL.tables if any(f.identifying for f in t.fields))
 IDENTIFYING = {t.name: frozenset(f.name for f in t.fields if f.identifying) for t in MODEL.tables}
 LOCAL = 0  # this register's own chain
+VOIDED = "voided"  # the key of a void entry's detail listing the records voided
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -337,5 +338,40 @@ def history(conn: sqlite3.Connection, since: int = 0, chain: int = LOCAL) -> lis
     return out
 
 
+def record_entries(conn: sqlite3.Connection,
+                   records: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The entries that wrote or voided these records ((table, id) pairs: a record and its
+    parts), oldest first, each once: chain, seq, at, actor, action, reason.
+
+    Written rows are found through ``audit_row`` (the table's number and the id's key), voided
+    records through the ``voided`` list of void entries (a void changes no row). Entries of
+    every chain the register holds are included: a merged record shows its commune's history.
+    """
+    wanted = {(table, record_id) for table, record_id in records if table in TABLE_CODES}
+    if not wanted:
+        return []
+    keys = sorted({(TABLE_CODES[table], id_key(record_id)) for table, record_id in wanted})
+    found: set[tuple[int, int]] = set()
+    for start in range(0, len(keys), 400):  # one scan of audit_row for a record's parts
+        chunk = keys[start:start + 400]
+        values = ", ".join("(?, ?)" for _ in chunk)
+        found.update(conn.execute(
+            f"SELECT DISTINCT chain, seq FROM audit_row WHERE (tab, id) IN (VALUES {values})",
+            [x for pair in chunk for x in pair]).fetchall())
+    for chain, seq, detail in conn.execute(
+            "SELECT chain, seq, detail FROM audit_entry WHERE action = 'void'"):
+        named = json.loads(detail or "{}").get(VOIDED, [])
+        if any((table, record_id) in wanted for table, record_id in named):
+            found.add((chain, seq))
+    out = []
+    for chain, seq in found:
+        at, actor, action, reason = conn.execute(
+            "SELECT at, actor, action, reason FROM audit_entry WHERE chain = ? AND seq = ?",
+            (chain, seq)).fetchone()
+        out.append({"chain": chain, "seq": seq, "at": at, "actor": actor, "action": action,
+                    "reason": reason})
+    return sorted(out, key=lambda e: (e["at"], e["chain"], e["seq"]))
+
+
 __all__ = ["ACTIONS", "TABLE_CODES", "Head", "Written", "anchor", "anchor_line", "code_of",
-           "head", "log", "parse_code", "row_hash", "row_hasher"]
+           "head", "log", "parse_code", "record_entries", "row_hash", "row_hasher"]

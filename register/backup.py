@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,7 +131,10 @@ def restore(backup_path: str | Path, register: str | Path, *,
     info = verify_backup(backup_path, passphrase=passphrase)
     tmp = register.with_name(register.name + ".restoring")
     try:
-        tmp.write_bytes(backup_path.read_bytes())
+        # created private before any byte is copied; copied in chunks (a national register
+        # is gigabytes)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        shutil.copyfile(backup_path, tmp)
         private(tmp)
         if _sha256(tmp) != info.sha256:
             raise IntegrityError(t("err.restore_copy"))

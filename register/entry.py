@@ -15,8 +15,10 @@ call the same functions, so a record entered either way is asked, checked and sa
   province);
 * :func:`summary` and :func:`describe` - the record in plain words, for the clerk to read before
   saving;
-* :func:`save` - :func:`register.records.add_one` (the one path of every record), and
-  :func:`to_ask_again` - the questions a refused record must ask again.
+* :func:`save` - :func:`register.records.add_one` (the one path of every record);
+  :func:`problems` - what saving would refuse, nothing written (the browser's review page);
+  :func:`to_ask_again` - the questions a refused record must ask again;
+* :func:`group_values` - the answers of a group of yes/no questions from those named.
 
 Answers are kept by field name, as stored (codes, full ids, ISO dates, 1/0); a question that is
 a group (the ILO indicators, the travel documents) answers each of its fields.
@@ -35,7 +37,7 @@ from .i18n import digits, long_date, t
 from .links import resolve
 from .model import MODEL, Field, fields_of
 from .pick import LIMIT, Option, find, journeys_of, record_words, village_detail, village_name
-from .records import WriteReport, add_one
+from .records import WriteReport, add_one, add_records
 from .validation import Problem, clean_value
 from .vocabulary import ILO_INDICATORS, label_key
 
@@ -227,13 +229,37 @@ def answer_words(reg: Register, question: Question, answers: Mapping[str, Any]) 
 
 # -- saving ----------------------------------------------------------------------------------
 
-def save(reg: Register, kind: str, answers: Mapping[str, Any]) -> WriteReport:
-    """Save the record (raises :class:`register.errors.ValidationError` with every problem)."""
+def _values(kind: str, answers: Mapping[str, Any]) -> dict[str, Any]:
     values = {k: v for k, v in answers.items() if v is not None}
     for spec in fields_of(kind):  # a list of countries goes back as a list
         if spec.kind == "countries" and isinstance(values.get(spec.name), str):
             values[spec.name] = json.loads(values[spec.name])
-    return add_one(reg, kind, values)
+    return values
+
+
+def save(reg: Register, kind: str, answers: Mapping[str, Any], *,
+         key: str | None = None) -> WriteReport:
+    """Save the record (raises :class:`register.errors.ValidationError` with every problem).
+    ``key``: one form's key (the browser's review page), so that saving it twice writes one
+    record (:func:`register.records.add_one`)."""
+    return add_one(reg, kind, _values(kind, answers), key=key)
+
+
+def problems(reg: Register, kind: str, answers: Mapping[str, Any]) -> list[Problem]:
+    """What saving the record would refuse - its fields, its links and the rule book across
+    records - with nothing written (for a review of the whole record before it is saved)."""
+    report = add_records(reg, kind, [_values(kind, answers)], dry_run=True)
+    return [Problem(p.field, p.value, p.rule, None, p.details) for p in report.problems]
+
+
+def group_values(question: Question, chosen: Iterable[str] | None) -> dict[str, int | None]:
+    """The answers of a group of yes/no questions from the fields the clerk named: those
+    named are 1 and the others 0; an empty list says none applies (all 0); None: the question
+    was not answered (all left blank)."""
+    if chosen is None:
+        return dict.fromkeys((f.name for f in question.fields), None)
+    named = set(chosen)
+    return {f.name: int(f.name in named) for f in question.fields}
 
 
 def to_ask_again(kind: str, problems: Iterable[Problem], *,
@@ -245,5 +271,5 @@ def to_ask_again(kind: str, problems: Iterable[Problem], *,
 
 
 __all__ = ["GROUPS", "LIMIT", "Answer", "Option", "Question", "answer_words", "check", "choices",
-           "describe", "find", "journeys_of", "needed", "questions", "record_words", "save",
-           "summary", "to_ask_again", "village_name", "village_note"]
+           "describe", "find", "group_values", "journeys_of", "needed", "problems", "questions",
+           "record_words", "save", "summary", "to_ask_again", "village_name", "village_note"]

@@ -7,6 +7,7 @@ a file in another encoding is refused with a message saying how to save it, neve
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -18,6 +19,7 @@ from .db import Register
 from .errors import RegisterError, ValidationError
 from .i18n import LANGUAGES, t, t_in
 from .model import MODEL, Model, fields_of
+from .output import writing
 from .records import WriteReport, add_records
 from .validation import Problem, normalise_text
 
@@ -91,9 +93,11 @@ def read_table(path: str | Path, sheet: str | None = None
         raise RegisterError(t("import.bad_csv", file=path.name, error=str(exc))) from None
 
 
-def _read_excel(path: Path, sheet: str | None
-                ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
-    import openpyxl  # only when an Excel file is imported
+@contextlib.contextmanager
+def excel_rows(path: Path, sheet: str | None = None) -> Iterator[Iterator[list[Any]]]:
+    """The rows of a sheet (default: the first) as lists of the values Excel stores, read as
+    they are used (a large sheet is never held whole)."""
+    import openpyxl  # only when an Excel file is read
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -104,11 +108,16 @@ def _read_excel(path: Path, sheet: str | None
             raise RegisterError(t("import.no_sheet", file=path.name, sheet=sheet,
                                   sheets=", ".join(book.sheetnames)))
         ws = book[sheet] if sheet else book.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = _header(list(next(rows, ())), path)
-        return header, list(_rows(header, (list(r) for r in rows)))
+        yield (list(r) for r in ws.iter_rows(values_only=True))
     finally:
         book.close()
+
+
+def _read_excel(path: Path, sheet: str | None
+                ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    with excel_rows(path, sheet) as rows:
+        header = _header(next(rows, []), path)
+        return header, list(_rows(header, rows))
 
 
 def import_file(
@@ -173,7 +182,7 @@ def _column(label: str) -> str:
 _PERSON = {f.name for table in ("persons", "person_identity") for f in MODEL.table(table).fields}
 
 
-def template_xlsx(kind: str, out: str | Path) -> Path:
+def template_xlsx(kind: str, out: str | Path, *, force: bool = False) -> Path:
     """An Excel import template of ``kind``: the header, and the columns of phones and ID
     numbers formatted as text (so Excel keeps their leading 0), with a note saying so."""
     import openpyxl
@@ -190,9 +199,9 @@ def template_xlsx(kind: str, out: str | Path) -> Path:
             for row in range(2, TEXT_ROWS + 2):
                 sheet.cell(row=row, column=number).number_format = "@"
             sheet.column_dimensions[get_column_letter(number)].width = 16
-    out = Path(out)
-    book.save(out)
-    return out
+    with writing(out, force=force, personal=False) as tmp:
+        book.save(tmp)
+    return Path(out)
 
 
 TEXT_ROWS = 1000  # rows of a template whose phone and ID cells are formatted as text

@@ -30,6 +30,11 @@ class Option:
     detail: str = ""
     exact: bool = False  # the text typed is this one's whole name (or code)
 
+    @property
+    def words(self) -> str:
+        """The label with its detail, as a record is named in a sentence or a list."""
+        return f"{self.label} ({self.detail})" if self.detail else self.label
+
 
 # -- picking by name -------------------------------------------------------------------------
 
@@ -225,6 +230,4 @@ def record_words(reg: Register, table: str, record_id: str) -> str:
     finder = {"agencies": _agencies, "brokers": _brokers, "persons": _persons}.get(table)
     hits = finder(reg, record_id, 1) if finder else []
     hit = next((h for h in hits if h.value == record_id), None)
-    if hit is None:
-        return record_id
-    return f"{hit.label} ({hit.detail})" if hit.detail else hit.label
+    return record_id if hit is None else hit.words

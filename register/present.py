@@ -127,17 +127,30 @@ def show_sections(reg: Register, parts: Mapping[str, list[dict[str, Any]]],
                 sections.append((t("show.warning"), [("", words)]))
                 continue
             key = MODEL.key_of(table)
-            heading = t("show.heading", what=t(f"table.{table}"), id=str(row[key])[:8])
-            lines: list[tuple[str, str]] = []
-            if row[key] in voided:
-                lines.append((t("show.voided"), voided[row[key]]))
-            for column, value in row.items():
-                if column in HIDDEN or column == key or value is None:
-                    continue
-                spec = _spec(table, column)
-                label = t(spec.label_key) if spec else column
-                if spec is not None and spec.kind == "bool" and column.startswith("ind_"):
-                    label = t("show.indicator", label=label)
-                lines.append((label, describe(reg, spec, value) if spec else str(value)))
-            sections.append((heading, lines))
+            sections.append((heading(table, str(row[key])),
+                             record_lines(reg, table, row, voided.get(row[key]))))
     return sections
+
+
+def heading(table: str, record_id: str) -> str:
+    """A record's heading: what it is and its short id."""
+    return t("show.heading", what=t(f"table.{table}"), id=record_id[:8])
+
+
+def record_lines(reg: Register, table: str, row: Mapping[str, Any],
+                 voided: str | None = None) -> list[tuple[str, str]]:
+    """One record's fields as (label, value in words), those with a value; first, if it was
+    voided, that it was and why (``voided``: the reason)."""
+    key = MODEL.key_of(table)
+    lines: list[tuple[str, str]] = []
+    if voided is not None:
+        lines.append((t("show.voided"), voided))
+    for column, value in row.items():
+        if column in HIDDEN or column == key or value is None:
+            continue
+        spec = _spec(table, column)
+        label = t(spec.label_key) if spec else column
+        if spec is not None and spec.kind == "bool" and column.startswith("ind_"):
+            label = t("show.indicator", label=label)
+        lines.append((label, describe(reg, spec, value) if spec else str(value)))
+    return lines

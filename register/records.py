@@ -386,11 +386,13 @@ def _write(reg: Register, batch: _Batch) -> None:
 
 
 def add_one(reg: Register, kind: str, values: Mapping[str, Any], *,
-            today: dt.date | None = None) -> WriteReport:
+            today: dt.date | None = None, key: str | None = None) -> WriteReport:
     """Add a single record (what the clerk's prompts do); raises ValidationError if it is bad
-    (its problems name no row: there is one record)."""
+    (its problems name no row: there is one record). ``key``: the record's id is made from it
+    (see :func:`add_records`), so the same record saved twice under one key is written once."""
     try:
-        return add_records(reg, kind, [values], today=today, first_row=1)
+        return add_records(reg, kind, [values], today=today, first_row=1,
+                           keys=None if key is None else [key])
     except ValidationError as exc:
         raise ValidationError([Problem(p.field, p.value, p.rule, None, p.details)
                                for p in exc.problems]) from None

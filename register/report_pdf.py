@@ -26,7 +26,18 @@ from .errors import RegisterError
 from .i18n import language, t
 from .output import check_output, writing
 from .report import MONTH, YEAR, MonthlyReport, Overdue, Table
-from .report_text import Labels, breakable, digits, long_date, number, period_label, short_date
+from .report_text import (
+    FOLLOWUP_COLUMNS,
+    NOTES,
+    Labels,
+    breakable,
+    digits,
+    followup_cells,
+    long_date,
+    number,
+    period_label,
+    row_labels,
+)
 
 FONT_PACKAGE = "fontpkg_noto_sans_khmer"
 FONT_FILE = "NotoSansKhmer[wdth,wght].ttf"
@@ -197,7 +208,7 @@ def _table(pdf: Any, report: MonthlyReport, labels: Labels, table: Table, width:
                     head.cell(breakable(period_label(report, period)), align="RIGHT")
             for row in table.rows:
                 cells = grid.row()
-                for text in _row_labels(report, table, row.keys, labels):
+                for text in row_labels(report, table, row.keys, labels):
                     cells.cell(breakable(text))
                 for value in row.values:
                     cells.cell(number(value))
@@ -208,17 +219,6 @@ def _table(pdf: Any, report: MonthlyReport, labels: Labels, table: Table, width:
                 for value in table.total:
                     cells.cell(number(value))
         pdf.ln(3)
-
-
-def _row_labels(report: MonthlyReport, table: Table, keys: tuple[str | None, ...],
-                labels: Labels) -> list[str]:
-    if table.name != "warnings":
-        return [labels.key(dim, key) for dim, key in zip(table.dims, keys, strict=True)]
-    party, name, warning = keys
-    who = labels.key("party", party)
-    if not report.public:  # the public version has no names
-        who = f"{who}: {labels.key('name', name)}"
-    return [who, labels.key("warning", warning)]
 
 
 @contextmanager
@@ -260,8 +260,7 @@ def _notes(pdf: Any, report: MonthlyReport) -> None:
     with pdf.unbreakable() as block:
         _heading(block, t("report.notes"))
         block.set_font(FAMILY, "", SMALL)
-        for key in ("report.note_departures", "report.note_indicators", "report.note_referrals",
-                    "report.note_warnings", "report.note_followup"):
+        for key in NOTES:
             block.multi_cell(0, LINE - 0.8, "\u2022 " + t(key), align="L", new_x="LMARGIN",
                              new_y="NEXT")
         if report.public:
@@ -280,8 +279,7 @@ def _followup(pdf: Any, overdue: tuple[Overdue, ...], labels: Labels) -> None:
     if not overdue:
         pdf.multi_cell(0, LINE, t("report.followup_none"), new_x="LMARGIN", new_y="NEXT")
         return
-    columns = ("name", "village", "phone", "departure_date", "destination", "months_away",
-               "planned")
+    columns = FOLLOWUP_COLUMNS
     widths = [w * pdf.epw / 182 for w in (46, 30, 26, 22, 24, 17, 17)]
     height = LINE + 0.4
     titles = [t(f"followup.col.{column}") for column in columns]
@@ -305,10 +303,7 @@ def _followup(pdf: Any, overdue: tuple[Overdue, ...], labels: Labels) -> None:
         if pdf.get_y() + height > pdf.page_break_trigger:
             pdf.add_page()
             titles_row()
-        cells = (person.name or t("report.value.unknown_name"), labels.place(person.village),
-                 person.phone or "", short_date(person.departure_date),
-                 labels.key("country", person.destination_country), digits(person.months_away),
-                 digits(person.expected_months))
+        cells = followup_cells(person, labels)
         for i, (width, text) in enumerate(zip(widths, cells, strict=True)):
             _fitted_cell(pdf, width, height, text, align="R" if i >= 5 else "L")
         pdf.ln(height)

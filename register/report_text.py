@@ -11,10 +11,15 @@ import datetime as dt
 import re
 
 from .i18n import digits, language, long_date, month_name, short_date, t  # noqa: F401  (re-exported)
-from .report import MONTH, MonthlyReport
+from .report import MONTH, MonthlyReport, Overdue, Table
 from .vocabulary import CODE_LISTS, label_key
 
 DASH = "\u2014"  # a count left blank in the public version
+# The notes under the report's tables, and the columns of the follow-up list.
+NOTES = ("report.note_departures", "report.note_indicators", "report.note_referrals",
+         "report.note_warnings", "report.note_followup")
+FOLLOWUP_COLUMNS = ("name", "village", "phone", "departure_date", "destination", "months_away",
+                    "planned")
 # A Khmer base character (consonant or independent vowel) that does not follow a subscript
 # sign (coeng): where a line may break inside a run of Khmer without splitting a cluster.
 _CLUSTER_START = re.compile("(?<=[\u1780-\u17dd])(?<!\u17d2)(?=[\u1780-\u17b3])")
@@ -72,3 +77,23 @@ class Labels:
         return t(f"report.value.{dim}.{code}")
 
 
+
+
+def row_labels(report: MonthlyReport, table: Table, keys: tuple[str | None, ...],
+               labels: Labels) -> list[str]:
+    """The words of a table row's keys (a warnings row: who, named unless public, and what)."""
+    if table.name != "warnings":
+        return [labels.key(dim, key) for dim, key in zip(table.dims, keys, strict=True)]
+    party, name, warning = keys
+    who = labels.key("party", party)
+    if not report.public:  # the public version has no names
+        who = f"{who}: {labels.key('name', name)}"
+    return [who, labels.key("warning", warning)]
+
+
+def followup_cells(person: Overdue, labels: Labels) -> tuple[str, ...]:
+    """A person of the follow-up list in words, one per column of ``FOLLOWUP_COLUMNS``."""
+    return (person.name or t("report.value.unknown_name"), labels.place(person.village),
+            person.phone or "", short_date(person.departure_date),
+            labels.key("country", person.destination_country), digits(person.months_away),
+            digits(person.expected_months))

@@ -78,20 +78,10 @@ def read_table(path: str | Path, sheet: str | None = None) -> list[tuple[int, di
     if not path.is_file():
         raise RegisterError(t("import.no_file", file=str(path)))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
+        from .io import excel_rows
 
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise RegisterError(t("import.bad_excel", file=path.name, error=str(exc))) from None
-        try:
-            if sheet is not None and sheet not in book.sheetnames:
-                raise RegisterError(t("import.no_sheet", file=path.name, sheet=sheet,
-                                      sheets=", ".join(book.sheetnames)))
-            ws = book[sheet] if sheet else book.worksheets[0]
-            grid = [list(r) for r in ws.iter_rows(values_only=True)]
-        finally:
-            book.close()
+        with excel_rows(path, sheet) as sheet_rows:
+            grid = list(sheet_rows)
     else:
         try:
             text = path.read_bytes().decode("utf-8-sig")

@@ -21,7 +21,7 @@ from .i18n import t
 from .query import find, not_voided
 
 VOIDABLE = ("persons", "journeys", "returns", "referrals", "agencies", "brokers")
-VOIDED = "voided"  # the key of a void entry's detail listing the records voided
+VOIDED = audit.VOIDED  # the key of a void entry's detail listing the records voided
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ complete application :data:`app` (every command registered):
 * :mod:`.formats` - xlsform, codebook;
 * :mod:`.merging` - merge;
 * :mod:`.report` - report, followup (the council's monthly report and follow-up list);
-* :mod:`.research` - synth, demo (need the analysis extra).
+* :mod:`.research` - synth, demo (need the analysis extra);
+* :mod:`.web` - open (the form in the browser).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from . import (  # noqa: F401  (each module adds its commands)
     merging,
     report,
     research,
+    web,
 )
 from .app import app, main
 

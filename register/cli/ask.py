@@ -158,14 +158,13 @@ def ask_group(question: entry.Question) -> dict[str, int | None]:
     while True:
         typed = prompt(t("cli.prompt_group"))
         if not typed:
-            return dict.fromkeys((f.name for f in fields), None)
+            return entry.group_values(question, None)
         parts = typed.replace(",", " ").split()
         numbers = [number_of(p, len(fields)) for p in parts]
         if parts == ["0"] or parts == ["០"]:
-            return {f.name: 0 for f in fields}
+            return entry.group_values(question, [])
         if all(numbers):
-            chosen = {fields[n - 1].name for n in numbers if n}
-            return {f.name: int(f.name in chosen) for f in fields}
+            return entry.group_values(question, [fields[n - 1].name for n in numbers if n])
         echo(t("cli.not_numbers", value=typed, n=digits(len(fields))), err=True)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ..i18n import t
-from .app import Clerk, Db, NoInput, app, echo, echo_anchor, fail, handled, open_db
+from .app import Clerk, Db, NoInput, app, echo, echo_anchor, fail, handled, need, open_db
 
 
 @app.command(help="help.correct")
@@ -79,10 +79,7 @@ def void(
 ) -> None:
     from ..void import void as run_void
 
-    if not reason:
-        if no_input:
-            raise fail(t("cli.missing", fields="--reason"), 2)
-        reason = typer.prompt(t("cli.ask_void_reason"))
+    reason = need(reason or None, "--reason", no_input, "cli.ask_void_reason")
     with open_db(db, clerk, no_input) as reg:
         done = run_void(reg, record_id, reason)
     first, rest = done[0], done[1:]
@@ -103,10 +100,7 @@ def erase(
 ) -> None:
     from ..erase import erase as run_erase
 
-    if not reason:
-        if no_input:
-            raise fail(t("cli.missing", fields="--reason"), 2)
-        reason = typer.prompt(t("cli.ask_reason"))
+    reason = need(reason or None, "--reason", no_input, "cli.ask_reason")
     with open_db(db, clerk, no_input) as reg:
         report = run_erase(reg, person_id, reason or "")
         echo(t("erase.done", person=report.person_id,

@@ -31,22 +31,25 @@ from .app import (
 def template(
     kind: Annotated[str, typer.Argument(metavar="metavar.kind", help="help.kinds")],
     out: Annotated[Path | None, typer.Option("--out", help="help.template.out")] = None,
+    force: Force = False,
     no_input: NoInput = False,
 ) -> None:
     from ..io import template as make_template
     from ..io import template_xlsx
     from ..model import fields_of
+    from ..output import writing
 
     kind = kind_named(kind) or kind
     if out is not None and out.suffix.lower() == ".xlsx":
-        template_xlsx(kind, out)
+        template_xlsx(kind, out, force=force)
         echo(t("cli.template_written", path=out))
         return
     text = make_template(kind)
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        with writing(out, force=force, personal=False) as tmp:
+            tmp.write_text(text, encoding="utf-8")
         echo(t("cli.template_written", path=out))
     columns = [s.name for s in fields_of(kind) if s.digits]
     if columns:  # Excel turns 012345678 into 12345678 unless the column is text

@@ -70,7 +70,7 @@ def followup(
     no_input: NoInput = False,
 ) -> None:
     from ..report import followup as overdue
-    from ..report_text import Labels, digits, short_date
+    from ..report_text import FOLLOWUP_COLUMNS, Labels, digits, followup_cells
 
     with open_db(db, None, no_input) as reg:
         people = overdue(reg, months=months)
@@ -79,13 +79,6 @@ def followup(
         return
     labels = Labels()
     echo(t("followup.count", n=digits(len(people))))
-    col = {name: t(f"followup.col.{name}") for name in (
-        "name", "village", "phone", "departure_date", "destination", "months_away", "planned",
-        "journey")}
-    print_table([{
-        col["name"]: p.name or "", col["village"]: labels.place(p.village),
-        col["phone"]: p.phone or "", col["departure_date"]: short_date(p.departure_date),
-        col["destination"]: labels.key("country", p.destination_country),
-        col["months_away"]: digits(p.months_away), col["planned"]: digits(p.expected_months),
-        col["journey"]: p.journey_id[:8],
-    } for p in people])
+    heads = [t(f"followup.col.{name}") for name in FOLLOWUP_COLUMNS]
+    print_table([{**dict(zip(heads, followup_cells(p, labels), strict=True)),
+                  t("followup.col.journey"): p.journey_id[:8]} for p in people])

@@ -249,3 +249,33 @@ def test_the_monthly_report_prints_the_code(reg_path, tmp_path):
     write_report(report, out)
     text = pdfium.PdfDocument(out)[0].get_textpage().get_text_range()
     assert code in text
+
+
+def test_a_records_entries_are_those_that_wrote_or_voided_it(reg):
+    """The history of a record (the browser form's record page): the entries whose rows name it,
+    and the void entry that names it, each once, oldest first; nothing of other records."""
+    from register.void import void
+
+    first = register.add_departure(reg, **departure(name="A", national_id="1"))
+    other = register.add_departure(reg, **departure(name="B", national_id="2"))
+    journey, person = first.ids[0], first.persons[0]
+    reg.actor = "corrector"
+    register.correct(reg, journey, {"destination_country": "MY"}, reason="typo in the country")
+    register.correct(reg, other.ids[0], {"fee_usd": 300}, reason="not this one")
+    reg.actor = "voider"
+    void(reg, journey, reason="entered twice")
+    mine = [("journeys", journey), ("persons", person), ("person_identity", person)]
+    entries = audit.record_entries(reg.conn, mine)
+    assert [(e["action"], e["actor"], e["reason"]) for e in entries] == [
+        ("add", "test-clerk", None), ("correct", "corrector", "typo in the country"),
+        ("void", "voider", "entered twice")]
+    assert [e["seq"] for e in entries] == [1, 3, 5] and {e["chain"] for e in entries} == {0}
+    # the person alone: written by the first entry, voided with the departure that brought them
+    assert [e["seq"] for e in audit.record_entries(reg.conn, [("persons", person)])] == [1, 5]
+    assert [e["seq"] for e in audit.record_entries(reg.conn, [("journeys", other.ids[0])])] == [
+        2, 4]
+    assert audit.record_entries(reg.conn, []) == []
+    assert audit.record_entries(reg.conn, [("journeys", "0" * 8)]) == []
+    # the chain's own history (audit_check) is unchanged
+    assert [(e["seq"], e["action"]) for e in audit.history(reg.conn, 3)] == [
+        (4, "correct"), (5, "void")]

@@ -173,3 +173,35 @@ def test_questions_to_ask_again_after_a_refusal(reg, filled):
                                     "return_mode": "voluntary"})
     again = entry.to_ask_again("returns", refused.value.problems)
     assert [q.name for q in again] == ["return_date"]
+
+
+def test_what_saving_would_refuse_is_known_before_with_nothing_written(reg, filled):
+    """The browser's review page: the rule book across records, before anything is saved."""
+    early = {"journey_id": filled["open"], "return_date": "2024-01-01",
+             "return_mode": "voluntary"}
+    found = entry.problems(reg, "returns", early)
+    assert [(p.field, p.rule, p.row) for p in found] == [
+        ("return_date", "rule.return_before", None)]
+    assert entry.problems(reg, "returns", {**early, "return_date": "2025-06-03"}) == []
+    assert reg.conn.execute("SELECT count(*) FROM returns").fetchone()[0] == 1
+
+
+def test_one_forms_key_saves_one_record(reg, filled):
+    """The same review saved twice (a double click in the browser) is one record."""
+    answers = {"name": "Mao Lina", "sex": "F", "birth_year": 1999, "home_village": VILLAGE,
+               "departure_date": "2025-03-01", "destination_country": "TH", "channel": "own"}
+    first = entry.save(reg, "departures", answers, key="web:1")
+    again = entry.save(reg, "departures", answers, key="web:1")
+    assert first.ids and not again.ids and again.already_present == 1
+    other = entry.save(reg, "departures", {**answers, "name": "Mao Lin"}, key="web:2")
+    assert other.ids and other.ids != first.ids
+    assert reg.conn.execute("SELECT count(*) FROM person_identity WHERE name LIKE 'Mao%'"
+                            ).fetchone()[0] == 2
+
+
+def test_a_group_answered_by_naming_what_applies():
+    documents = next(q for q in entry.questions("departures") if q.name == "documents")
+    assert entry.group_values(documents, ["has_visa"]) == {
+        "has_passport": 0, "has_visa": 1, "has_work_permit": 0, "has_border_pass": 0}
+    assert set(entry.group_values(documents, []).values()) == {0}  # none applies
+    assert set(entry.group_values(documents, None).values()) == {None}  # not answered

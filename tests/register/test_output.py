@@ -65,6 +65,8 @@ def test_an_existing_file_is_replaced_only_with_force(filled, tmp_path):
     ["report", "--month", "2024-03", "--out", "{out}.pdf"],
     ["xlsform", "--kind", "agencies", "--out", "{out}.xlsx"],
     ["codebook", "--out", "{out}.md"],
+    ["template", "departures", "--out", "{out}.csv"],  # template --out came later, unguarded
+    ["template", "departures", "--out", "{out}.xlsx"],
 ])
 def test_other_writers_refuse_an_existing_file(filled, tmp_path, command):
     out = tmp_path / "existing"
