@@ -22,7 +22,7 @@ from .db import Register, new_id, now
 from .errors import ValidationError
 from .links import resolve
 from .model import MODEL, Kind, fields_of
-from .validation import Problem, clean_record, is_uuid
+from .validation import Problem, clean_records, is_uuid
 
 
 @dataclass
@@ -333,10 +333,11 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
     register_id = reg.register_id
     stamp = {"source_register": register_id, "recorded_at": now()}
     first_with_key: dict[str, int] = {}
-    for index, raw in enumerate(rows):
+    rows = list(rows)
+    for index, (raw, (rec, problems)) in enumerate(zip(rows, clean_records(
+            kind.name, rows, today=today), strict=True)):
         number = numbers[index] if numbers is not None else first_row + index
         report.rows += 1
-        rec, problems = clean_record(kind.name, raw, today=today)
         if keys is not None:
             key = _content_key(kind.name, rec) if keys == "content" else keys[index]
             if key in first_with_key:
