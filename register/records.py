@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import operator
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -51,9 +52,9 @@ class _Batch:
         self._ids: dict[str, set[str]] = {}
         self._unique: dict[tuple[str, str], set[Any]] = {}
 
-    def add(self, table: str, row: dict[str, Any]) -> None:
+    def add(self, table: str, row: dict[str, Any], row_id: str | None = None) -> None:
         self.tables.setdefault(table, []).append(row)
-        self.pending.setdefault(table, {})[row[MODEL.key_of(table)]] = row
+        self.pending.setdefault(table, {})[row_id or row[MODEL.key_of(table)]] = row
         for (name, column), seen in self._unique.items():
             if name == table:
                 seen.add(row.get(column))
@@ -61,6 +62,8 @@ class _Batch:
     def get(self, table: str, record_id: str) -> dict[str, Any] | None:
         if record_id in self.pending.get(table, {}):
             return self.pending[table][record_id]
+        if not self.exists(table, record_id):  # the ids are read once: no query per new row
+            return None
         key = MODEL.key_of(table)
         cur = self.conn.execute(f"SELECT * FROM {table} WHERE {key} = ?", (record_id,))
         row = cur.fetchone()
@@ -90,6 +93,14 @@ class _Batch:
 @functools.cache
 def _stored_fields(table: str) -> tuple[str, ...]:
     return tuple(f.name for f in MODEL.table(table).fields)
+
+
+@functools.cache
+def _unique_fields(table: str) -> tuple[str, ...]:
+    return tuple(f.name for f in MODEL.table(table).fields if f.unique)
+
+
+_KEYS = {table.name: table.key for table in MODEL.tables}
 
 
 @functools.cache
@@ -185,25 +196,26 @@ def _plan_record(batch: _Batch, kind: Kind, rec: dict[str, Any], problems: list[
     if problems:
         return False
     record_id = own or new_id()
+    keyed = []
     for table, row in planned:
-        key = MODEL.key_of(table)
-        row[key] = row[key] or record_id
-        for spec in MODEL.table(table).fields:
-            if spec.unique and row.get(spec.name) is not None and \
-                    batch.taken(table, spec.name, row[spec.name]):
-                problems.append(Problem(spec.name, row[spec.name], f"rule.unique.{table}"))
-    for table, row in planned:  # the rule book sees the whole record at once
-        batch.pending.setdefault(table, {})[row[MODEL.key_of(table)]] = row
-    for table, row in planned:
+        key = _KEYS[table]
+        row[key] = row_id = row[key] or record_id
+        keyed.append((table, row, row_id))
+        for name in _unique_fields(table):
+            if row.get(name) is not None and batch.taken(table, name, row[name]):
+                problems.append(Problem(name, row[name], f"rule.unique.{table}"))
+    for table, row, row_id in keyed:  # the rule book sees the whole record at once
+        batch.pending.setdefault(table, {})[row_id] = row
+    for table, row, _ in keyed:
         problems.extend(rules.judge(batch, table, row))
     if problems:
-        for table, row in planned:
-            batch.pending[table].pop(row[MODEL.key_of(table)], None)
+        for table, _, row_id in keyed:
+            batch.pending[table].pop(row_id, None)
         return False
-    for table, row in planned:
-        batch.add(table, row)
+    for table, row, row_id in keyed:
+        batch.add(table, row, row_id)
         for warning in rules.judge(batch, table, row, warnings=True):
-            batch.warn(table, row[MODEL.key_of(table)], warning.rule.removeprefix("warn."),
+            batch.warn(table, row_id, warning.rule.removeprefix("warn."),
                        str(warning.details.get("detail", "")))
     report.ids.append(record_id)
     if kind.name == "departures":
@@ -374,8 +386,8 @@ def _write(reg: Register, batch: _Batch) -> None:
                 continue
             columns = list(rows[0])
             sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
-                   f"VALUES ({', '.join(':' + c for c in columns)})")
-            conn.executemany(sql, rows)
+                   f"VALUES ({', '.join('?' * len(columns))})")
+            conn.executemany(sql, map(operator.itemgetter(*columns), rows))  # tuples bind faster
             key = MODEL.key_of(table)
             written.extend(audit.Written(table, row[key], row) for row in rows)
         conn.executemany(
