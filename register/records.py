@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import operator
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,6 +21,7 @@ from .db import Register, new_id, now
 from .errors import ValidationError
 from .links import resolve
 from .model import MODEL, Kind, fields_of
+from .record_keys import content_key, key_id
 from .validation import Problem, clean_records, is_uuid
 
 
@@ -244,47 +243,10 @@ def _person_conflicts(batch: _Batch, person: Mapping[str, Any],
     return problems
 
 
-def _content_key(kind: str, rec: Mapping[str, Any]) -> str:
-    """A key made from a cleaned record's content: the same record read from another file, in
-    another order or with other spelling of its codes gives the same key.
-
-    The key hashes ``repr((kind, cells))``, ``cells`` being the record's non-blank
-    ``(field, str(value))`` pairs sorted by field; a cleaned record holds only its kind's
-    fields, so they are taken in the kind's sorted field order (no sort per row)."""
-    order, names = _sorted_fields(kind)
-    if rec.keys() <= names:
-        get = rec.get
-        cells = [(k, str(v)) for k in order if (v := get(k)) is not None]
-    else:  # not a cleaned record
-        cells = sorted((k, str(v)) for k, v in rec.items() if v is not None)
-    return "content:" + hashlib.sha256(repr((kind, cells)).encode("utf-8", "surrogatepass")
-                                       ).hexdigest()
-
-
-@functools.cache
-def _sorted_fields(kind: str) -> tuple[tuple[str, ...], frozenset[str]]:
-    names = [spec.name for spec in fields_of(kind)]
-    return tuple(sorted(names)), frozenset(names)
-
-
 def id_for_key(reg: Register, kind: str, key: str, *, person: bool = False) -> str:
     """The id a record imported under ``key`` gets (its person's id, for a departure's person):
     the same register, kind and key always give the same id."""
-    return _key_id(reg.register_id, kind, key, person=person)
-
-
-def _key_id(register_id: str, kind: str, key: str, *, person: bool = False) -> str:
-    """``str(uuid.uuid5(uuid.NAMESPACE_URL, seed))`` (RFC 4122 section 4.3: SHA-1 of the
-    namespace and the name, version and variant bits set), without a UUID object per row."""
-    seed = f"{register_id}#{kind}#{key}" + ("#person" if person else "")
-    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + seed.encode("utf-8")).digest()[:16])
-    digest[6] = digest[6] & 0x0F | 0x50  # version 5
-    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
-    text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
-_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+    return key_id(reg.register_id, kind, key, person=person)
 
 
 def add_records(
@@ -351,15 +313,15 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
         number = numbers[index] if numbers is not None else first_row + index
         report.rows += 1
         if keys is not None:
-            key = _content_key(kind.name, rec) if keys == "content" else keys[index]
+            key = content_key(kind.name, rec) if keys == "content" else keys[index]
             if key in first_with_key:
                 problems.append(Problem("", None, "rule.repeated_row",
                                         details={"first": first_with_key[key]}))
             first_with_key.setdefault(key, number)
             if not rec.get(kind.id_field):
-                rec[kind.id_field] = _key_id(register_id, kind.name, key)
+                rec[kind.id_field] = key_id(register_id, kind.name, key)
             if kind.name == "departures" and not rec.get("person_id"):
-                rec["person_id"] = _key_id(register_id, kind.name, key, person=True)
+                rec["person_id"] = key_id(register_id, kind.name, key, person=True)
         if not _plan_record(batch, kind, rec, problems, report, stamp) and not problems:
             report.already_present += 1
         report.problems.extend(_as_typed(p, raw).at_row(number) for p in problems)

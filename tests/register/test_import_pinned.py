@@ -25,7 +25,7 @@ import register
 from register import audit
 from register.errors import ValidationError
 from register.model import MODEL, fields_of
-from register.records import _key_id
+from register.record_keys import key_id
 from register.validation import Problem, clean_value
 from tests.conftest import TODAY
 
@@ -274,5 +274,5 @@ def test_a_bad_file_lists_the_problems_of_the_per_row_definition(reg, tmp_path, 
 @given(st.text(), st.sampled_from(KIND_NAMES), st.text(), st.booleans())
 def test_ids_from_keys_are_uuid5_of_register_kind_and_key(register_id, kind, key, person):
     seed = f"{register_id}#{kind}#{key}" + ("#person" if person else "")
-    assert _key_id(register_id, kind, key, person=person) == \
+    assert key_id(register_id, kind, key, person=person) == \
         str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
