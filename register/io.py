@@ -139,7 +139,8 @@ def import_file(
     path = Path(path)
     header, rows = read_table(path, sheet)
     names = check_header(header, kind, path)
-    rows = [(number, {names.get(k, k): v for k, v in row.items()}) for number, row in rows]
+    if names:  # columns named by their label
+        rows = [(number, {names.get(k, k): v for k, v in row.items()}) for number, row in rows]
     return add_records(reg, kind, [row for _, row in rows], dry_run=dry_run, today=today,
                        numbers=[number for number, _ in rows],
                        keys="content")

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import uuid
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,7 +21,8 @@ from .db import Register, new_id, now
 from .errors import ValidationError
 from .links import resolve
 from .model import MODEL, Kind, fields_of
-from .validation import Problem, clean_record, is_uuid
+from .record_keys import content_key, key_id
+from .validation import Problem, clean_records, is_uuid
 
 
 @dataclass
@@ -51,9 +51,9 @@ class _Batch:
         self._ids: dict[str, set[str]] = {}
         self._unique: dict[tuple[str, str], set[Any]] = {}
 
-    def add(self, table: str, row: dict[str, Any]) -> None:
+    def add(self, table: str, row: dict[str, Any], row_id: str | None = None) -> None:
         self.tables.setdefault(table, []).append(row)
-        self.pending.setdefault(table, {})[row[MODEL.key_of(table)]] = row
+        self.pending.setdefault(table, {})[row_id or row[MODEL.key_of(table)]] = row
         for (name, column), seen in self._unique.items():
             if name == table:
                 seen.add(row.get(column))
@@ -61,6 +61,8 @@ class _Batch:
     def get(self, table: str, record_id: str) -> dict[str, Any] | None:
         if record_id in self.pending.get(table, {}):
             return self.pending[table][record_id]
+        if not self.exists(table, record_id):  # the ids are read once: no query per new row
+            return None
         key = MODEL.key_of(table)
         cur = self.conn.execute(f"SELECT * FROM {table} WHERE {key} = ?", (record_id,))
         row = cur.fetchone()
@@ -90,6 +92,14 @@ class _Batch:
 @functools.cache
 def _stored_fields(table: str) -> tuple[str, ...]:
     return tuple(f.name for f in MODEL.table(table).fields)
+
+
+@functools.cache
+def _unique_fields(table: str) -> tuple[str, ...]:
+    return tuple(f.name for f in MODEL.table(table).fields if f.unique)
+
+
+_KEYS = {table.name: table.key for table in MODEL.tables}
 
 
 @functools.cache
@@ -185,25 +195,26 @@ def _plan_record(batch: _Batch, kind: Kind, rec: dict[str, Any], problems: list[
     if problems:
         return False
     record_id = own or new_id()
+    keyed = []
     for table, row in planned:
-        key = MODEL.key_of(table)
-        row[key] = row[key] or record_id
-        for spec in MODEL.table(table).fields:
-            if spec.unique and row.get(spec.name) is not None and \
-                    batch.taken(table, spec.name, row[spec.name]):
-                problems.append(Problem(spec.name, row[spec.name], f"rule.unique.{table}"))
-    for table, row in planned:  # the rule book sees the whole record at once
-        batch.pending.setdefault(table, {})[row[MODEL.key_of(table)]] = row
-    for table, row in planned:
+        key = _KEYS[table]
+        row[key] = row_id = row[key] or record_id
+        keyed.append((table, row, row_id))
+        for name in _unique_fields(table):
+            if row.get(name) is not None and batch.taken(table, name, row[name]):
+                problems.append(Problem(name, row[name], f"rule.unique.{table}"))
+    for table, row, row_id in keyed:  # the rule book sees the whole record at once
+        batch.pending.setdefault(table, {})[row_id] = row
+    for table, row, _ in keyed:
         problems.extend(rules.judge(batch, table, row))
     if problems:
-        for table, row in planned:
-            batch.pending[table].pop(row[MODEL.key_of(table)], None)
+        for table, _, row_id in keyed:
+            batch.pending[table].pop(row_id, None)
         return False
-    for table, row in planned:
-        batch.add(table, row)
+    for table, row, row_id in keyed:
+        batch.add(table, row, row_id)
         for warning in rules.judge(batch, table, row, warnings=True):
-            batch.warn(table, row[MODEL.key_of(table)], warning.rule.removeprefix("warn."),
+            batch.warn(table, row_id, warning.rule.removeprefix("warn."),
                        str(warning.details.get("detail", "")))
     report.ids.append(record_id)
     if kind.name == "departures":
@@ -232,23 +243,10 @@ def _person_conflicts(batch: _Batch, person: Mapping[str, Any],
     return problems
 
 
-def _content_key(kind: str, rec: Mapping[str, Any]) -> str:
-    """A key made from a cleaned record's content: the same record read from another file, in
-    another order or with other spelling of its codes gives the same key."""
-    cells = sorted((k, str(v)) for k, v in rec.items() if v is not None)
-    return "content:" + hashlib.sha256(repr((kind, cells)).encode("utf-8", "surrogatepass")
-                                       ).hexdigest()
-
-
 def id_for_key(reg: Register, kind: str, key: str, *, person: bool = False) -> str:
     """The id a record imported under ``key`` gets (its person's id, for a departure's person):
     the same register, kind and key always give the same id."""
-    return _key_id(reg.register_id, kind, key, person=person)
-
-
-def _key_id(register_id: str, kind: str, key: str, *, person: bool = False) -> str:
-    seed = f"{register_id}#{kind}#{key}" + ("#person" if person else "")
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+    return key_id(reg.register_id, kind, key, person=person)
 
 
 def add_records(
@@ -309,20 +307,21 @@ def _plan(reg: Register, kind: Kind, rows: Iterable[Mapping[str, Any]], dry_run:
     register_id = reg.register_id
     stamp = {"source_register": register_id, "recorded_at": now()}
     first_with_key: dict[str, int] = {}
-    for index, raw in enumerate(rows):
+    rows = list(rows)
+    for index, (raw, (rec, problems)) in enumerate(zip(rows, clean_records(
+            kind.name, rows, today=today), strict=True)):
         number = numbers[index] if numbers is not None else first_row + index
         report.rows += 1
-        rec, problems = clean_record(kind.name, raw, today=today)
         if keys is not None:
-            key = _content_key(kind.name, rec) if keys == "content" else keys[index]
+            key = content_key(kind.name, rec) if keys == "content" else keys[index]
             if key in first_with_key:
                 problems.append(Problem("", None, "rule.repeated_row",
                                         details={"first": first_with_key[key]}))
             first_with_key.setdefault(key, number)
             if not rec.get(kind.id_field):
-                rec[kind.id_field] = _key_id(register_id, kind.name, key)
+                rec[kind.id_field] = key_id(register_id, kind.name, key)
             if kind.name == "departures" and not rec.get("person_id"):
-                rec["person_id"] = _key_id(register_id, kind.name, key, person=True)
+                rec["person_id"] = key_id(register_id, kind.name, key, person=True)
         if not _plan_record(batch, kind, rec, problems, report, stamp) and not problems:
             report.already_present += 1
         report.problems.extend(_as_typed(p, raw).at_row(number) for p in problems)
@@ -349,8 +348,8 @@ def _write(reg: Register, batch: _Batch) -> None:
                 continue
             columns = list(rows[0])
             sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
-                   f"VALUES ({', '.join(':' + c for c in columns)})")
-            conn.executemany(sql, rows)
+                   f"VALUES ({', '.join('?' * len(columns))})")
+            conn.executemany(sql, map(operator.itemgetter(*columns), rows))  # tuples bind faster
             key = MODEL.key_of(table)
             written.extend(audit.Written(table, row[key], row) for row in rows)
         conn.executemany(

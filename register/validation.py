@@ -15,14 +15,14 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Protocol
 
 from .answers import KHMER_DIGITS, choice_list, country_code, country_codes, label_code, number_text
 from .errors import MonthError
-from .i18n import t
+from .i18n import language, t
 from .model import Field, fields_of
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -201,7 +201,8 @@ def clean_value(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | N
         return value, None
     if kind == "date":
         try:
-            iso = isinstance(raw, str) and len(raw) == 10 and raw[4] == raw[7] == "-"
+            iso = isinstance(raw, str) and len(raw) == 10 and raw[4] == raw[7] == "-" \
+                and raw.isascii()  # Khmer digits are read by parse_date
             day = dt.date.fromisoformat(raw) if iso else parse_date(raw)
         except (ValueError, TypeError):
             return bad("rule.date")
@@ -288,31 +289,75 @@ def clean_record(
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Check every field of one record of ``kind``; return the clean values and all problems.
 
-    Unknown field names are problems too (a misspelt column must not be silently dropped).
+    Unknown field names are problems too (a misspelt column must not be silently dropped). A
+    field with a problem is left out of the clean values; a blank one is None.
+    """
+    return clean_records(kind, [raw], today=today)[0]
+
+
+def clean_records(
+    kind: str, raws: Sequence[Mapping[str, Any]], *, today: dt.date | None = None
+) -> list[tuple[dict[str, Any], list[Problem]]]:
+    """:func:`clean_record` of many records (an import): the same values and problems, each
+    record's problems in the same order (unknown fields, then by field).
+
+    The work goes field by field down the column, and each distinct value of a code, date or
+    number field is checked once: a few villages and a few thousand dates repeat from row to row.
     """
     today = today or dt.date.today()
     specs, names = _kind_specs(kind)
-    problems = [
-        Problem(str(name), raw[name], "rule.unknown_field")
-        for name in raw.keys() - names
-        if normalise_text(raw[name]) is not None
-    ]
-    clean: dict[str, Any] = {}
-    for spec in specs:
-        given = raw.get(spec.name)
-        if given is None or given == "":  # most optional fields are blank: skip the work
-            clean[spec.name] = None
-            if spec.required:
-                problems.append(Problem(spec.name, None, "rule.required"))
-            continue
-        value, problem = _clean_repeated(spec, given, today)
-        if problem:
-            problems.append(problem)
-            continue
-        clean[spec.name] = value
-        if value is None and spec.required:
-            problems.append(Problem(spec.name, None, "rule.required"))
-    return clean, problems
+    problems = [[Problem(str(name), raw[name], "rule.unknown_field")
+                 for name in raw.keys() - names if normalise_text(raw[name]) is not None]
+                for raw in raws]
+    columns = []
+    for spec, seen in zip(specs, _remembered(kind, today), strict=True):
+        name, free = spec.name, spec.kind in _FREE_TEXT
+        blank = (None, Problem(name, None, "rule.required") if spec.required else None)
+        column = []
+        for index, raw in enumerate(raws):
+            given = raw.get(name)
+            if given is None:
+                value, problem = blank
+            elif free or not isinstance(given, str | int | float):
+                value, problem = _outcome(spec, given, today, blank)
+            else:  # 1, 1.0 and True (an int) remembered apart; text under itself
+                key = given if type(given) is str else (type(given), given)
+                hit = seen.get(key)
+                if hit is None:
+                    if len(seen) >= _REMEMBER:
+                        seen.clear()
+                    hit = seen[key] = _outcome(spec, given, today, blank)
+                value, problem = hit
+            column.append(value)
+            if problem is not None:
+                problems[index].append(problem)
+        columns.append(column)
+    field_names = tuple(spec.name for spec in specs)
+    out = []
+    for values, found in zip(zip(*columns, strict=True) if columns else [()] * len(raws),
+                             problems, strict=True):
+        clean = dict(zip(field_names, values, strict=True))
+        if found:  # a refused value is left out
+            clean = {k: v for k, v in clean.items() if v is not _REFUSED}
+        out.append((clean, found))
+    return out
+
+
+_REFUSED = object()  # stands for a refused value until the record is put together
+_REMEMBER = 100_000  # outcomes remembered per field (cleared when full)
+_FREE_TEXT = ("text",)  # names and places: every value its own
+
+
+def _outcome(spec: Field, given: Any, today: dt.date,
+             blank: tuple[None, Problem | None]) -> tuple[Any, Problem | None]:
+    """(clean value, problem) of a non-blank value: a refused value stands as ``_REFUSED``;
+    one that cleans to nothing (spaces, invisible marks) is blank."""
+    if given == "":
+        return blank
+    value, problem = clean_value(spec, given, today)
+    if problem is not None:
+        return _REFUSED, problem
+    return blank if value is None else (value, None)
 
 
 _SPECS: dict[str, tuple[tuple[Field, ...], frozenset[str]]] = {}
@@ -326,24 +371,17 @@ def _kind_specs(kind: str) -> tuple[tuple[Field, ...], frozenset[str]]:
     return _SPECS[kind]
 
 
-# Codes, dates and numbers repeat from row to row of an import (a few villages, a few thousand
-# dates): their outcome is remembered (a value's rule depends only on the field and 'today').
-_REPEATED: dict[tuple[int, type, Any, dt.date], tuple[Field, Any, Problem | None]] = {}
-_FREE_TEXT = ("text",)
+# The outcome of each value of a field, remembered for one 'today' and one language (a value's
+# rule depends only on the field and 'today'; its problem's details also on the language: the
+# choices of a code list are listed in it).
+_SEEN: dict[str, tuple[tuple[dt.date, str], list[dict[Any, tuple[Any, Problem | None]]]]] = {}
 
 
-def _clean_repeated(spec: Field, raw: Any, today: dt.date) -> tuple[Any, Problem | None]:
-    if spec.kind in _FREE_TEXT or not isinstance(raw, str | int | float):
-        return clean_value(spec, raw, today)
-    key = (id(spec), type(raw), raw, today)  # 1, 1.0 and True are equal keys: typed apart
-    hit = _REPEATED.get(key)
-    if hit is not None and hit[0] is spec:  # the same field (an id is never reused while kept)
-        return hit[1], hit[2]
-    value, problem = clean_value(spec, raw, today)
-    if len(_REPEATED) > 100_000:
-        _REPEATED.clear()
-    _REPEATED[key] = (spec, value, problem)
-    return value, problem
+def _remembered(kind: str, today: dt.date) -> list[dict[Any, tuple[Any, Problem | None]]]:
+    held = _SEEN.get(kind)
+    if held is None or held[0] != (today, language()):
+        held = _SEEN[kind] = ((today, language()), [{} for _ in _kind_specs(kind)[0]])
+    return held[1]
 
 
 def age_at(birth_date: str | None, birth_year: int | None, on: str) -> int | None:

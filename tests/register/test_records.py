@@ -39,6 +39,15 @@ def test_values_are_normalised(reg):
     assert reg.conn.execute("SELECT name FROM person_identity").fetchone()[0] == "សុខ ដារា"
 
 
+def test_dates_in_khmer_digits_are_read_in_either_order(reg):
+    # The ISO form (YYYY-MM-DD) in Khmer digits was refused by a fast path for ISO dates.
+    rows = [departure(departure_date="២០២៤-០៣-១២"), departure(departure_date="១២/០៣/២០២៤",
+                                                                  name="Keo Vanna")]
+    register.add_records(reg, "departures", rows, today=TODAY)
+    dates = [r[0] for r in reg.conn.execute("SELECT departure_date FROM journeys")]
+    assert dates == ["2024-03-12", "2024-03-12"]
+
+
 @pytest.mark.parametrize(
     ("field", "value", "rule"),
     [
