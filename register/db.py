@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import getpass
 import os
+import secrets
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from typing import Any
 
 from . import schema
 from .errors import (
+    LOW_SPACE,
     EncryptedRegisterError,
     NotARegisterError,
     PassphraseError,
@@ -210,6 +212,20 @@ def _check_file(path: Path, passphrase: str | None) -> None:
         raise EncryptedRegisterError(t("err.encrypted", path=path))
 
 
+def _no_space(path: Path, exc: BaseException) -> bool:
+    """Did opening fail for want of disk space (not a damaged file)? A full disk makes SQLite
+    report a disk I/O error when it cannot create the -wal or -shm file; calling that damage
+    would send the clerk to restore an older backup."""
+    import shutil
+
+    if "i/o error" not in str(exc).lower() and "full" not in str(exc).lower():
+        return False
+    try:
+        return shutil.disk_usage(path.parent).free < LOW_SPACE
+    except OSError:
+        return False
+
+
 def schema_state(db: Any) -> tuple[list[str], list[str]]:
     """Return (applied migrations, applied migrations unknown to this program)."""
     applied = [m.name for m in schema.migrations.applied(db)]
@@ -239,6 +255,8 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
         db = sqlite_utils.Database(conn)
         tables = set(db.table_names())
     except sqlite3.DatabaseError as exc:
+        if _no_space(path, exc):  # a WAL register needs room for its -wal and -shm files
+            raise RegisterError(t("err.disk_full")) from exc
         if passphrase is not None or not on_read_only_media(path):
             raise NotARegisterError(t("err.unreadable", path=path, error=exc)) from exc
         # A WAL register cannot be opened normally where its -shm file cannot be made: read it
@@ -325,6 +343,9 @@ def create_register(
         "created_at": now(),
         "gazetteer_version": CURRENT_VERSION,
         "program": "commune-migration-register",
+        # The researcher export's pseudonym key, made now: a register on read-only media (a
+        # write-protected USB stick) can then still be exported (it was made on first export).
+        "pseudonym_key": secrets.token_bytes(32).hex(),
     }
     with db.atomic():
         conn.executemany("INSERT INTO register_meta (key, value) VALUES (?, ?)", meta.items())

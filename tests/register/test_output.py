@@ -100,3 +100,18 @@ def test_registers_backups_and_exports_are_private(filled, tmp_path):
     for path in (filled, out, backup):
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, (path.name, oct(mode))
+
+
+def test_exporting_only_reads_the_register(filled, tmp_path):
+    """Found by the attack campaign (bench/bench_attacks.py, item 11): the first export wrote the
+    pseudonym key into the register, so a register on a write-protected USB stick could not be
+    exported ("it is read-only") although the README says it can. The key is made with the
+    register now; an export changes no byte of it."""
+    with register.open_register(filled) as reg:
+        reg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = filled.read_bytes()
+    with register.open_register(filled) as reg:
+        register.export_researcher(reg, tmp_path / "export.csv", k=2, level="detailed",
+                                   accept_risk=True)
+    assert filled.read_bytes() == before
+
