@@ -115,3 +115,13 @@ def test_exporting_only_reads_the_register(filled, tmp_path):
                                    accept_risk=True)
     assert filled.read_bytes() == before
 
+
+def test_backup_names_a_file_left_by_an_interrupted_run(filled, tmp_path):
+    """Found by the attack campaign (item 11): backup did not name a temporary file a killed run
+    left beside the register, as every other command does."""
+    left = filled.with_name(filled.name + ".merging.creating")
+    left.write_bytes(b"half a register")
+    done = runner.invoke(app, ["backup", "--db", str(filled), "--out", str(tmp_path / "b.db"),
+                               "--no-input"])
+    assert done.exit_code == 0, done.output
+    assert left.name in done.output and "interrupted run" in done.output
