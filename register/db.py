@@ -321,7 +321,6 @@ def create_register(
 
     ``commune_code`` is checked against the gazetteer by the caller (:func:`register.init`).
     """
-    from .gazetteer import CURRENT_VERSION
 
     path = Path(path)
     if path.exists():
@@ -331,7 +330,35 @@ def create_register(
     tmp = path.with_name(path.name + ".creating")
     tmp.unlink(missing_ok=True)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner only, from the start
-    conn = connect(tmp, durable, passphrase)
+    try:
+        conn = connect(tmp, durable, passphrase)
+    except BaseException:
+        _remove_creating(tmp)
+        raise
+    try:
+        _fill_new(conn, commune_code, level, scope, register_id)
+    except BaseException:  # a full disk, say: no half-made register left behind
+        with contextlib.suppress(Exception):
+            conn.close()
+        _remove_creating(tmp)
+        raise
+    conn.close()
+    # Only a complete register ever carries the final name (a power cut leaves a .creating file).
+    replace_file(tmp, path)
+    return open_register(path, actor=actor, durable=durable, passphrase=passphrase)
+
+
+def _remove_creating(tmp: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+
+
+def _fill_new(conn: Any, commune_code: str | None, level: str, scope: str,
+              register_id: str | None) -> None:
+    """The schema and the metadata of a new register."""
+    from .gazetteer import CURRENT_VERSION
+
     conn.execute("PRAGMA journal_mode = WAL")
     db = sqlite_utils.Database(conn)
     schema.migrations.apply(db)
@@ -349,10 +376,6 @@ def create_register(
     }
     with db.atomic():
         conn.executemany("INSERT INTO register_meta (key, value) VALUES (?, ?)", meta.items())
-    conn.close()
-    # Only a complete register ever carries the final name (a power cut leaves a .creating file).
-    replace_file(tmp, path)
-    return open_register(path, actor=actor, durable=durable, passphrase=passphrase)
 
 
 def schema_version(reg: Register) -> str:

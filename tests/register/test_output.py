@@ -125,3 +125,19 @@ def test_backup_names_a_file_left_by_an_interrupted_run(filled, tmp_path):
                                "--no-input"])
     assert done.exit_code == 0, done.output
     assert left.name in done.output and "interrupted run" in done.output
+
+
+def test_a_register_that_cannot_be_made_leaves_no_half_made_file(tmp_path, monkeypatch):
+    """Found by the attack campaign (item 11): a merge onto a full disk left
+    'district.db.merging.creating' (the half-made output) behind."""
+    import sqlite3
+
+    from register import db as dbmodule
+
+    def full(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(dbmodule.schema.migrations, "apply", full)
+    with pytest.raises(sqlite3.OperationalError):
+        dbmodule.create_register(tmp_path / "district.db", commune_code=None, level="merged")
+    assert list(tmp_path.iterdir()) == []
