@@ -1,7 +1,7 @@
 """The attacks of issue 9, replayed many times with variation against seeded synthetic registers.
 
-    .venv/bin/python bench/bench_attacks.py                 # about 10 minutes on 2 shared cores
-    .venv/bin/python bench/bench_attacks.py --quick         # about 1 minute: a few tries of each
+    .venv/bin/python bench/bench_attacks.py                 # about 15 minutes on 2 shared cores
+    .venv/bin/python bench/bench_attacks.py --quick         # about 4 minutes: a few tries of each
     .venv/bin/python bench/bench_attacks.py --seed 7 --only 5 6   # other draws; items 5 and 6
 
 Each of issue 9's eleven numbered failures (data loss, forgery, disclosure, robustness) is
@@ -87,7 +87,7 @@ def differences(tally: Tally, show: int = 3) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=9)
-    parser.add_argument("--quick", action="store_true", help="a few tries of each (about 1 min)")
+    parser.add_argument("--quick", action="store_true", help="a few tries of each (about 4 min)")
     parser.add_argument("--only", nargs="*", default=None,
                         help="item numbers or family names to run (default: all)")
     parser.add_argument("--scale", type=float, default=1.0,
