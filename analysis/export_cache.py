@@ -12,7 +12,7 @@ import contextlib
 import os
 from pathlib import Path
 
-__all__ = ["default_cache", "prepare_data"]
+__all__ = ["default_cache", "inside", "prepare_data"]
 
 
 def _private(path: Path) -> None:
@@ -42,11 +42,17 @@ def prepare_data(register: Path, cache: Path) -> tuple[Path, str, bool]:
     return path, digest, bool(frame.attrs.get("synthetic"))
 
 
-def default_cache(register: Path) -> Path:
+def inside(folder: Path, results: Path) -> bool:
+    """Is ``folder`` the results folder or in it (where nothing but published output goes)?"""
+    folder, results = folder.resolve(), results.resolve()
+    return folder == results or results in folder.parents
+
+
+def default_cache(register: Path, results: Path | None = None) -> Path:
     """``.analysis-cache`` beside the register, or the user's cache folder when that one cannot
-    be written."""
+    be written or lies in the ``results`` folder (a register kept in the results folder)."""
     folder = register.parent / ".analysis-cache"
-    if os.access(register.parent, os.W_OK):
+    if os.access(register.parent, os.W_OK) and not (results and inside(folder, results)):
         return folder
     base = os.environ.get("LOCALAPPDATA") or os.environ.get("XDG_CACHE_HOME") \
         or str(Path.home() / ".cache")

@@ -49,7 +49,7 @@ from typing import Any
 
 from . import manifest as mf
 from .errors import AnalysisError
-from .export_cache import default_cache, prepare_data
+from .export_cache import default_cache, inside, prepare_data
 
 __all__ = ["NotebookError", "NotebookRuns", "main", "notebook_dir", "notebook_paths",
            "notebook_version", "run_folder", "run_notebook", "run_notebooks", "settings_tag"]
@@ -312,7 +312,11 @@ def run_notebooks(
             defaults["lists_dir"] = str(lists)
             break
     chosen = {**defaults, **chosen}
-    cache_dir = Path(cache).expanduser().resolve() if cache else default_cache(register)
+    cache_dir = Path(cache).expanduser().resolve() if cache else default_cache(register, results)
+    if inside(cache_dir, results):  # the export holds individual journeys: never published
+        raise NotebookError(f"the cache {cache_dir} is inside the results folder {results}: "
+                            "the export it keeps would be published with the results; choose "
+                            "a --cache outside it")
     data, digest, synthetic = prepare_data(register, cache_dir)
     echo(f"  data {data.name} (sha256 of the content {digest[:12]}; kept in {cache_dir})"
          + ("; SYNTHETIC" if synthetic else ""))

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import getpass
 import os
+import secrets
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from typing import Any
 
 from . import schema
 from .errors import (
+    LOW_SPACE,
     EncryptedRegisterError,
     NotARegisterError,
     PassphraseError,
@@ -210,6 +212,20 @@ def _check_file(path: Path, passphrase: str | None) -> None:
         raise EncryptedRegisterError(t("err.encrypted", path=path))
 
 
+def _no_space(path: Path, exc: BaseException) -> bool:
+    """Did opening fail for want of disk space (not a damaged file)? A full disk makes SQLite
+    report a disk I/O error when it cannot create the -wal or -shm file; calling that damage
+    would send the clerk to restore an older backup."""
+    import shutil
+
+    if "i/o error" not in str(exc).lower() and "full" not in str(exc).lower():
+        return False
+    try:
+        return shutil.disk_usage(path.parent).free < LOW_SPACE
+    except OSError:
+        return False
+
+
 def schema_state(db: Any) -> tuple[list[str], list[str]]:
     """Return (applied migrations, applied migrations unknown to this program)."""
     applied = [m.name for m in schema.migrations.applied(db)]
@@ -239,6 +255,8 @@ def open_register(path: str | Path, *, actor: str | None = None, upgrade: bool =
         db = sqlite_utils.Database(conn)
         tables = set(db.table_names())
     except sqlite3.DatabaseError as exc:
+        if _no_space(path, exc):  # a WAL register needs room for its -wal and -shm files
+            raise RegisterError(t("err.disk_full")) from exc
         if passphrase is not None or not on_read_only_media(path):
             raise NotARegisterError(t("err.unreadable", path=path, error=exc)) from exc
         # A WAL register cannot be opened normally where its -shm file cannot be made: read it
@@ -303,7 +321,6 @@ def create_register(
 
     ``commune_code`` is checked against the gazetteer by the caller (:func:`register.init`).
     """
-    from .gazetteer import CURRENT_VERSION
 
     path = Path(path)
     if path.exists():
@@ -313,7 +330,35 @@ def create_register(
     tmp = path.with_name(path.name + ".creating")
     tmp.unlink(missing_ok=True)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner only, from the start
-    conn = connect(tmp, durable, passphrase)
+    try:
+        conn = connect(tmp, durable, passphrase)
+    except BaseException:
+        _remove_creating(tmp)
+        raise
+    try:
+        _fill_new(conn, commune_code, level, scope, register_id)
+    except BaseException:  # a full disk, say: no half-made register left behind
+        with contextlib.suppress(Exception):
+            conn.close()
+        _remove_creating(tmp)
+        raise
+    conn.close()
+    # Only a complete register ever carries the final name (a power cut leaves a .creating file).
+    replace_file(tmp, path)
+    return open_register(path, actor=actor, durable=durable, passphrase=passphrase)
+
+
+def _remove_creating(tmp: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+
+
+def _fill_new(conn: Any, commune_code: str | None, level: str, scope: str,
+              register_id: str | None) -> None:
+    """The schema and the metadata of a new register."""
+    from .gazetteer import CURRENT_VERSION
+
     conn.execute("PRAGMA journal_mode = WAL")
     db = sqlite_utils.Database(conn)
     schema.migrations.apply(db)
@@ -325,13 +370,12 @@ def create_register(
         "created_at": now(),
         "gazetteer_version": CURRENT_VERSION,
         "program": "commune-migration-register",
+        # The researcher export's pseudonym key, made now: a register on read-only media (a
+        # write-protected USB stick) can then still be exported (it was made on first export).
+        "pseudonym_key": secrets.token_bytes(32).hex(),
     }
     with db.atomic():
         conn.executemany("INSERT INTO register_meta (key, value) VALUES (?, ?)", meta.items())
-    conn.close()
-    # Only a complete register ever carries the final name (a power cut leaves a .creating file).
-    replace_file(tmp, path)
-    return open_register(path, actor=actor, durable=durable, passphrase=passphrase)
 
 
 def schema_version(reg: Register) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import register
 from analysis.manifest import InputFile, notebook_defaults
 from analysis.notebooks import (
     NotebookError,
@@ -384,3 +385,21 @@ def test_a_failing_notebook_names_its_cell_and_leaves_nothing_running(tmp_path):
     assert len(runs) == 1 and runs[0].endswith(".failed"), runs
     executed = (tmp_path / "results" / "10_data_quality" / runs[0] / "notebook.ipynb").read_text()
     assert str(tmp_path) not in executed  # the error is readable, without local paths
+
+
+def test_the_cached_export_is_never_put_in_the_results(tmp_path):
+    """Found by the attack campaign (bench/bench_attacks.py, item 9): with the results in the
+    register's own folder the default cache (.analysis-cache beside the register) was inside
+    them, and a --cache inside the results was taken as given: the export of individual journeys
+    sat among the published files."""
+    from analysis.export_cache import default_cache, inside
+    from analysis.notebooks import run_notebooks
+
+    db = tmp_path / "kh.db"
+    register.init_register(db, commune="010201").close()
+    assert not inside(default_cache(db, tmp_path), tmp_path)
+    assert inside(default_cache(db, tmp_path / "elsewhere"), tmp_path)  # beside it otherwise
+    with pytest.raises(NotebookError, match="inside the results"):
+        run_notebooks(db, tmp_path / "results", cache=tmp_path / "results" / "cache",
+                      report=False, echo=lambda _: None)
+    assert not list((tmp_path / "results").rglob("*.parquet"))

@@ -142,7 +142,10 @@ def backup_(
 ) -> None:
     from ..backup import backup
     from ..db import is_encrypted
+    from ..output import leftovers
 
+    for left in leftovers(db):  # as every command that opens a register: say so, never hide it
+        echo(t("cli.leftover", path=left), err=True)
     passphrase = ask_passphrase(no_input) if db.exists() and is_encrypted(db) else None
     info = backup(db, out, passphrase=passphrase)
     echo(t("cli.backup_written", path=info.path, records=info.records,

@@ -83,3 +83,32 @@ def test_a_register_on_read_only_media_can_be_read_and_checked(tmp_path):
         """)
     assert "check=0" in out and "list=0" in out and "On the stick" in out, out
     assert "add=1" in out and "read-only" in out and "damaged" not in out
+
+
+def test_a_full_disk_when_the_register_is_opened_is_not_called_unreadable(tmp_path):
+    """Found by the attack campaign (bench/bench_attacks.py, item 11): on a full disk a closed
+    WAL register cannot get its -wal and -shm files, and backup said the register "cannot be read
+    as a register: disk I/O error"."""
+    out = _run(tmp_path, """
+        $R init --commune 010201 --db $D/r.db --no-input
+        $R add-broker --name "Kept" --db $D/r.db --no-input
+        dd if=/dev/zero of=$D/filler bs=1k 2>/dev/null
+        $R backup --db $D/r.db --out $D/backup.db --no-input; echo "backup=$?"
+        rm $D/filler
+        $R list brokers --db $D/r.db --no-input
+        """)
+    assert "backup=1" in out and "no space left on the disk" in out, out
+    assert "cannot be read" not in out and "damaged" not in out
+    assert "Kept" in out
+
+
+def test_a_register_on_read_only_media_can_be_exported(tmp_path):
+    """Found by the attack campaign (item 11): the first export of a register wrote its
+    pseudonym key, so one on a write-protected stick could not be exported."""
+    out = _run(tmp_path, """
+        $R init --commune 010201 --db $D/r.db --no-input
+        $R add-broker --name "On the stick" --db $D/r.db --no-input
+        mount -o remount,ro $D
+        $R export --db $D/r.db --out $T/out.csv --k 2 --no-input; echo "export=$?"
+        """)
+    assert "export=0" in out, out

@@ -100,3 +100,44 @@ def test_registers_backups_and_exports_are_private(filled, tmp_path):
     for path in (filled, out, backup):
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, (path.name, oct(mode))
+
+
+def test_exporting_only_reads_the_register(filled, tmp_path):
+    """Found by the attack campaign (bench/bench_attacks.py, item 11): the first export wrote the
+    pseudonym key into the register, so a register on a write-protected USB stick could not be
+    exported ("it is read-only") although the README says it can. The key is made with the
+    register now; an export changes no byte of it."""
+    with register.open_register(filled) as reg:
+        reg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = filled.read_bytes()
+    with register.open_register(filled) as reg:
+        register.export_researcher(reg, tmp_path / "export.csv", k=2, level="detailed",
+                                   accept_risk=True)
+    assert filled.read_bytes() == before
+
+
+def test_backup_names_a_file_left_by_an_interrupted_run(filled, tmp_path):
+    """Found by the attack campaign (item 11): backup did not name a temporary file a killed run
+    left beside the register, as every other command does."""
+    left = filled.with_name(filled.name + ".merging.creating")
+    left.write_bytes(b"half a register")
+    done = runner.invoke(app, ["backup", "--db", str(filled), "--out", str(tmp_path / "b.db"),
+                               "--no-input"])
+    assert done.exit_code == 0, done.output
+    assert left.name in done.output and "interrupted run" in done.output
+
+
+def test_a_register_that_cannot_be_made_leaves_no_half_made_file(tmp_path, monkeypatch):
+    """Found by the attack campaign (item 11): a merge onto a full disk left
+    'district.db.merging.creating' (the half-made output) behind."""
+    import sqlite3
+
+    from register import db as dbmodule
+
+    def full(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(dbmodule.schema.migrations, "apply", full)
+    with pytest.raises(sqlite3.OperationalError):
+        dbmodule.create_register(tmp_path / "district.db", commune_code=None, level="merged")
+    assert list(tmp_path.iterdir()) == []
