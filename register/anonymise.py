@@ -57,7 +57,7 @@ STEPS: tuple[tuple[str, Callable[[Row], None]], ...] = (
     ("export.step.no_district", _no_district),
 )
 # Blanked one after the other for the records still at risk (then the record is left out).
-LOCAL = ("destination_country", "citizenship", "return_year", "age_band", "departure_year",
+LOCAL = ("destination_country", "sector", "citizenship", "return_year", "age_band", "departure_year",
          "sex", "province_code", "district_code", "commune_code", "register_commune")
 
 

@@ -174,7 +174,7 @@ TABLES: tuple[Table, ...] = (
         Field("destination_country", "country", required=True, codes="destination", export=True,
               quasi=True),
         Field("destination_place", "text", sensitive=True),
-        Field("sector", "choice", codes="sector", export=True),
+        Field("sector", "choice", codes="sector", export=True, quasi=True),
         Field("channel", "choice", required=True, codes="channel", export=True),
         Field("agency_id", "id", refers="agencies"),
         Field("broker_id", "id", refers="brokers"),
