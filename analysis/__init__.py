@@ -13,7 +13,7 @@ Public functions (imported lazily, so ``python -m analysis.mse`` starts without 
 * hotspots and maps: :func:`find_hotspots`, :func:`choropleth`, :func:`prevalence_map`,
   :func:`area_map`, :func:`hotspot_map`
 * trends: :func:`follow_up` (right-censoring of recent departures), :func:`plot_trend`,
-  :func:`departures_by_year`
+  :func:`departures_by_year` (:func:`departures_cells`: what its cells count)
 * publication: :func:`suppress_table`, :func:`publishable_frame`, :func:`save_table`,
   :func:`save_figure`; the report: :func:`write_report`
 * multiple systems estimation: :mod:`analysis.mse`; :func:`mse_headline`,
@@ -37,7 +37,8 @@ _EXPORTS = {
     "impute_outcomes": "imputation", "follow_up": "trends", "plot_trend": "trends",
     "completeness": "quality", "indicator_completeness": "quality",
     "counts_by_year": "quality", "rates_per_resident": "tables",
-    "departures_by_year": "tables", "missing_shares": "tables", "odds_ratio_table": "tables",
+    "departures_by_year": "tables", "departures_cells": "tables", "missing_shares": "tables",
+    "odds_ratio_table": "tables",
     "largest": "tables", "odds_ratio_plot": "plots", "percent_axis": "plots",
     "prevalence_finding": "caveats", "ci_label": "results",
     "mse_headline": "caveats", "mse_linkage_caveat": "caveats",

@@ -77,6 +77,7 @@ Manski CF (1989) Anatomy of the selection problem. *J Human Resources* 24:343–
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -169,6 +170,20 @@ class PrevalenceResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
+
+    def cells(self) -> dict[str, Any]:
+        """What the count columns of :meth:`to_frame` count, as ``Run.table``'s ``by``,
+        ``counts`` and ``populations`` take them, so that the ledger (:mod:`analysis.ledger`)
+        checks the table against every table published before from the same data: ``n``
+        returned journeys, ``n_recorded`` those with the outcome recorded, ``cases_recorded``
+        those with it. Empty for the person unit (the ledger's cells of one table count one
+        unit, journeys)."""
+        if self.unit != "journey":
+            return {}
+        returned, o = "returned == 1", self.outcome
+        return {"by": self.by, "counts": ["n", "n_recorded", "cases_recorded"],
+                "populations": {"n": returned, "n_recorded": f"{returned} and {o} == {o}",
+                                "cases_recorded": f"{returned} and {o} == 1"}}
 
     def published(self) -> pd.DataFrame:
         frame = self.table.copy()

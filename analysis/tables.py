@@ -3,6 +3,8 @@ by year. Counts only; `analysis.publish` suppresses the small ones."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from ._validation import OUTCOMES, check_choice, check_export
@@ -52,6 +54,14 @@ def departures_by_year(df: pd.DataFrame, column: str = "channel") -> pd.DataFram
     table.index.name = "departure_year"
     table.columns.name = None
     return table
+
+
+def departures_cells(table: pd.DataFrame, column: str = "channel") -> dict[str, Any]:
+    """What the cells of :func:`departures_by_year`'s table count, for ``Run.table``'s ledger
+    (``by``, ``counts``, ``populations``)."""
+    populations = {c: (f"{column} != {column}" if c == "(not recorded)" else f"{column} == {c!r}")
+                   for c in table.columns}
+    return {"by": "departure_year", "counts": list(table.columns), "populations": populations}
 
 
 def missing_shares(df: pd.DataFrame) -> pd.DataFrame:

@@ -57,7 +57,7 @@ for outcome in ("forced_labour", "trafficking"):
               interval=("estimate", "lower", "upper"),
               interval_label=f"{outcome.replace('_', ' ')}, % ({an.ci_label(alpha)})",
               columns={"n": "returned journeys", "n_persons": "persons"},
-              key=outcome == "forced_labour", show=False)
+              key=outcome == "forced_labour", show=False, **result.cells())
 
 # %% [markdown]
 # ## Small-area estimates (Fay-Herriot)

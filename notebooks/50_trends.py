@@ -44,7 +44,7 @@ if follow.warning():
 
 # %%
 channels = an.departures_by_year(df, "channel")
-run.table(channels, "departures_by_channel", counts=list(channels.columns),
+run.table(channels, "departures_by_channel", **an.departures_cells(channels),
           title="Journeys by year of departure and recruitment channel")
 
 # %%
@@ -57,7 +57,7 @@ for outcome in ("forced_labour", "trafficking"):
     run.table(result.to_frame(), f"{outcome}_by_year", title=result.title,
               interval=("estimate", "lower", "upper"),
               interval_label=f"{outcome.replace('_', ' ')}, % ({an.ci_label(alpha)})",
-              columns={"n": "returned journeys"}, show=False)
+              columns={"n": "returned journeys"}, show=False, **result.cells())
 title = result.scope.title("Forced labour and trafficking by year of departure")
 fig, ax = an.plot_trend(trends, follow, title=run.title(title, wrap=80),
                         ylabel=f"per cent of returned journeys ({an.ci_label(alpha)} shaded)")

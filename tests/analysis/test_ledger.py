@@ -120,3 +120,47 @@ def test_notebook_runs_share_a_ledger_in_the_results_folder(tmp_path):
     difference = (published["all"]["journeys"] - published["earlier"]["journeys"]).dropna()
     assert not ((difference > 0) & (difference < 5)).any()
     assert published["earlier"]["journeys"].notna().any()  # what is safe is still published
+
+
+def _prevalence_runs(tmp_path, declare: bool) -> dict[str, pd.DataFrame]:
+    """The prevalence notebook's table from two runs (all years, then all but the last)."""
+    import analysis as an
+    from analysis.data import COLUMN_NAMES
+    from tests.analysis.export_sim import planted_export
+
+    frame, _ = planted_export(5, n=3000, n_prov=3)
+    years = frame["departure_year"].astype(int)
+    late = years == years.max()
+    frame.loc[late & (frame.index % 9 != 0), "departure_year"] = years.max() - 1  # few late ones
+    tmp_path.mkdir()
+    export = tmp_path / "export.csv"
+    frame.reindex(columns=list(COLUMN_NAMES)).to_csv(export, index=False)
+    last, first = int(frame["departure_year"].max()), int(frame["departure_year"].min())
+    published = {}
+    for name, period in (("all", None), ("earlier", f"{first}:{last - 1}")):
+        run = an.notebook_setup(export, tmp_path / "results" / "20_prevalence" / name,
+                                period=period)
+        result = an.estimate_prevalence(run.frame, outcome="forced_labour", by="district_code",
+                                        missing="complete_case")
+        published[name] = run.table(result.to_frame(), "prevalence", show=False,
+                                    **(result.cells() if declare else {}))
+    return published
+
+
+def _small_differences(published: dict[str, pd.DataFrame]) -> pd.Series:
+    small = []
+    for column in ("n", "n_recorded", "cases_recorded"):
+        diff = (published["all"][column].astype("Float64")
+                - published["earlier"][column].astype("Float64")).dropna()
+        small.append(diff[(diff > 0) & (diff < 5)])
+    return pd.concat(small)
+
+
+def test_prevalence_tables_of_two_runs_cannot_be_subtracted(tmp_path):
+    """Issue 9 item 8, found again by the attack campaign: the prevalence tables were published
+    without their cells' definitions, so the ledger never saw them."""
+    blind = _small_differences(_prevalence_runs(tmp_path / "blind", declare=False))
+    assert len(blind) > 0  # the attack works on a table the ledger does not know
+    published = _prevalence_runs(tmp_path / "declared", declare=True)
+    assert _small_differences(published).empty
+    assert published["all"]["n"].notna().all()  # the first run is published whole
