@@ -15,14 +15,12 @@ import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 import register
-from register import audit, entry, i18n
+from register import audit, entry
 from register.i18n import catalogue, long_date, t
 from register.validation import EARLIEST_DATE, Problem
 from tests.conftest import COMMUNE
-from tests.register.web_support import (
+from tests.register.web_support import (  # noqa: F401 (fixtures)
     AGENCY,
     CLERK,
     CORRECTION,
@@ -34,21 +32,10 @@ from tests.register.web_support import (
     cli_register,
     dump,
     field_block,
+    language_back,
+    new_register,
     text,
 )
-
-
-@pytest.fixture(autouse=True)
-def _language_back():
-    yield
-    i18n.set_language(None)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "kh.db"
-    register.init_register(path, commune=COMMUNE, actor="setup").close()
-    return path
 
 
 # -- forms from the model, decided by the register -------------------------------------------

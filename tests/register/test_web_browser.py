@@ -20,7 +20,7 @@ import pytest
 import register
 from register.i18n import catalogue
 from tests.conftest import COMMUNE
-from tests.register.web_support import (
+from tests.register.web_support import (  # noqa: F401 (fixtures)
     CLERK,
     CORRECTION,
     DEPARTURE,
@@ -33,7 +33,9 @@ from tests.register.web_support import (
     enter,
     fill,
     form_answers,
+    language_back,
     need_chromium,
+    new_register,
     serving,
     wait_for,
 )
@@ -51,13 +53,6 @@ def driver(downloads: Path) -> Iterator[Any]:
     need_chromium()
     with chromium(downloads=downloads) as browser:
         yield browser
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "kh.db"
-    register.init_register(path, commune=COMMUNE, actor="setup").close()
-    return path
 
 
 def test_a_clerk_enters_every_kind_of_record_in_khmer_and_corrects_one(driver: Any, db: Path,

@@ -18,38 +18,25 @@ from pathlib import Path
 import pytest
 
 import register
-from register import i18n
 from register.i18n import catalogue, placeholders, t
 from register.web.app import create_app
 from register.web.security import WebError, check_bind
 from register.web.server import Server
 from register.web.session import WebSession
-from tests.conftest import COMMUNE
-from tests.register.web_support import (
+from tests.register.web_support import (  # noqa: F401 (fixtures)
     AGENCY,
     DEPARTURE,
     PORT,
     SCRIPT,
     Clerk,
+    language_back,
+    new_register,
     serving,
     text,
 )
 
 IDENTIFYING = (DEPARTURE["name"], DEPARTURE["phone"], DEPARTURE["national_id"], "ចាន់ ថា",
                "012999888")
-
-
-@pytest.fixture(autouse=True)
-def _language_back():
-    yield
-    i18n.set_language(None)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "kh.db"
-    register.init_register(path, commune=COMMUNE, actor="setup").close()
-    return path
 
 
 # -- the guard -------------------------------------------------------------------------------

@@ -22,11 +22,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import register
 from register import i18n
 from register.model import MODEL
 from register.web.app import create_app
 from register.web.server import Server
 from register.web.session import WebSession
+from tests.conftest import COMMUNE
 
 CLERK = "សុភា"
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
@@ -69,6 +71,21 @@ CORRECTION = (Link("journeys", "សុខ ដារា"), {"destination_country"
 
 
 # -- the server ----------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def language_back() -> Iterator[None]:
+    """Each web test leaves the catalogue's language as it found it."""
+    yield
+    i18n.set_language(None)
+
+
+@pytest.fixture(name="db")
+def new_register(tmp_path: Path) -> Path:
+    """``db``: a new commune register for a web test."""
+    path = tmp_path / "kh.db"
+    register.init_register(path, commune=COMMUNE, actor="setup").close()
+    return path
+
+
 @contextlib.contextmanager
 def serving(path: Path, lang: str | None = "km", **session: Any) -> Iterator[Server]:
     """``register open`` on ``path``, in a thread, until the block ends (or the Stop button)."""
