@@ -102,7 +102,7 @@ def erase(
 
     reason = need(reason or None, "--reason", no_input, "cli.ask_reason")
     with open_db(db, clerk, no_input) as reg:
-        report = run_erase(reg, person_id, reason or "")
+        report = run_erase(reg, person_id, reason)
         echo(t("erase.done", person=report.person_id,
                fields=", ".join(report.fields) or "-"))
         if not report.wal_emptied:
