@@ -162,6 +162,7 @@ class PrevalenceResult(Result):
     n_partial: int = 0
     n_not_asked: int = 0
     imputed: Imputations | None = None
+    indicators: tuple[str, ...] = ()  # the ILO indicator columns read (``missing="bounds"``)
 
     @property
     def title(self) -> str:
@@ -174,15 +175,25 @@ class PrevalenceResult(Result):
     def cells(self) -> dict[str, Any]:
         """What the count columns of :meth:`to_frame` count, as ``Run.table``'s ``by``,
         ``counts`` and ``populations`` take them, so that the ledger (:mod:`analysis.ledger`)
-        checks the table against every table published before from the same data: ``n``
-        returned journeys, ``n_recorded`` those with the outcome recorded, ``cases_recorded``
-        those with it. Empty for the person unit (the ledger's cells of one table count one
-        unit, journeys)."""
+        checks the table against every table published before from the same data:
+        ``n_recorded`` returned journeys with the outcome recorded, ``cases_recorded`` those
+        with it, and ``n`` the returned journeys the estimate stands on - all of them when
+        missing outcomes are imputed, those recorded for complete cases, those with the outcome
+        or some indicator recorded for bounds. Empty for the person unit (the ledger's cells of
+        one table count one unit, journeys)."""
         if self.unit != "journey":
             return {}
         returned, o = "returned == 1", self.outcome
+        recorded = f"{returned} and {o} == {o}"
+        if self.missing == "impute" or not self.n_outcome_missing:
+            n = returned if self.missing == "impute" else recorded
+        elif self.missing == "bounds":
+            asked = " or ".join(f"{c} == {c}" for c in (o, *self.indicators))
+            n = f"{returned} and ({asked})"
+        else:
+            n = recorded
         return {"by": self.by, "counts": ["n", "n_recorded", "cases_recorded"],
-                "populations": {"n": returned, "n_recorded": f"{returned} and {o} == {o}",
+                "populations": {"n": n, "n_recorded": recorded,
                                 "cases_recorded": f"{returned} and {o} == 1"}}
 
     def published(self) -> pd.DataFrame:
@@ -352,7 +363,7 @@ def estimate_prevalence(
     asked = rows[indicators].notna().any(axis=1).to_numpy() if indicators else \
         np.zeros(len(rows), dtype=bool)
     partial = np.isnan(y_rec) & asked
-    extra: dict = {"n_partial": int(partial.sum()),
+    extra: dict = {"n_partial": int(partial.sum()), "indicators": tuple(indicators),
                    "n_not_asked": int((np.isnan(y_rec) & ~asked).sum())}
     todo = bool(np.isnan(y_units).any())
     if missing == "impute" and todo:

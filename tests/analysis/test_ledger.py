@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis.ledger import Ledger, table_cells
 from analysis.suppress import suppress_table
@@ -164,3 +165,22 @@ def test_prevalence_tables_of_two_runs_cannot_be_subtracted(tmp_path):
     published = _prevalence_runs(tmp_path / "declared", declare=True)
     assert _small_differences(published).empty
     assert published["all"]["n"].notna().all()  # the first run is published whole
+
+
+@pytest.mark.parametrize("missing", ["complete_case", "bounds", "impute"])
+def test_prevalence_cells_count_the_table(missing):
+    """A prevalence table's ``n`` counts the returns its estimate stands on, which depends on
+    how missing outcomes are handled: its declared cells counted all returns in every mode."""
+    import analysis as an
+    from tests.analysis.export_sim import planted_export
+
+    frame, _ = planted_export(5, n=1500, n_prov=2)
+    result = an.estimate_prevalence(frame, outcome="forced_labour", by="district_code",
+                                    missing=missing, m=2)
+    declared = result.cells()
+    table = result.to_frame()
+    assert result.n_outcome_missing > 0  # the modes differ on these data
+    for column in declared["counts"]:
+        chosen = frame[frame.eval(declared["populations"][column]).fillna(False).astype(bool)]
+        counted = chosen.groupby(declared["by"]).size().reindex(table.index, fill_value=0)
+        assert (counted == table[column]).all(), column
