@@ -20,6 +20,7 @@ __all__ = [
     "EmptyDataError",
     "IdentifyingDataError",
     "InvalidParameterError",
+    "LedgerMismatchError",
     "MissingColumnsError",
     "ModelFitError",
 ]
@@ -31,6 +32,11 @@ class AnalysisError(Exception):
 
 class InvalidParameterError(AnalysisError, ValueError):
     """An argument has a value outside what the function accepts (alpha, method, threshold...)."""
+
+
+class LedgerMismatchError(AnalysisError, ValueError):
+    """A table's declared cells do not count what the table says they count: the publication
+    ledger would check the wrong records, so the table is not published."""
 
 
 class MissingColumnsError(AnalysisError, ValueError):

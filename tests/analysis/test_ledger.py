@@ -167,6 +167,130 @@ def test_prevalence_tables_of_two_runs_cannot_be_subtracted(tmp_path):
     assert published["all"]["n"].notna().all()  # the first run is published whole
 
 
+# -- what protect promises, checked by brute force ---------------------------------------------
+def _published_vectors(frame: pd.DataFrame, cells: list) -> np.ndarray:
+    """Each published cell as a 0/1 vector over the journeys, built here from pandas masks (not
+    from the ledger's own code)."""
+    rows = []
+    for spec in cells:
+        keep = pd.Series(True, index=frame.index)
+        for column, values in spec.selection.items():
+            keep &= frame[column].isin(values)
+        if spec.key is not None:
+            keep &= frame[spec.key[0]].astype(str) == str(spec.key[1])
+        if spec.population:
+            keep &= frame.eval(spec.population)
+        rows.append(keep.to_numpy(dtype=float))
+    return np.array(rows)
+
+
+def _revealed(published: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Can a reader compute each vector's count from the published counts (is it in their
+    span)? Yes when it is orthogonal to every vector the published cells cannot see (their null
+    space)."""
+    from scipy.linalg import null_space
+
+    unseen = null_space(published)
+    return np.abs(vectors @ unseen).max(axis=1, initial=0.0) < 1e-8
+
+
+def _table(frame: pd.DataFrame, by: str, years: list[int] | None) -> pd.DataFrame:
+    chosen = frame if years is None else frame[frame["departure_year"].isin(years)]
+    table = pd.DataFrame({"journeys": chosen.groupby(by).size(),
+                          "returns": chosen.groupby(by)["returned"].sum()})
+    return table.reindex(sorted(frame[by].unique())).fillna(0).astype(int)
+
+
+def test_no_small_group_is_determined_by_everything_published(tmp_path):
+    """Five tables (by year, by province, by commune; then by commune and by year for fewer
+    years) published through one ledger: no group of 1-4 journeys - the journeys counted by the
+    same published cells, or a hidden small cell - can be computed from all the visible cells
+    together. The check is a null-space test on vectors built here. (The ledger first looked at
+    groups split by the hidden cells as well, and let through a group of 4 journeys: the 2025
+    journeys of a province's hidden communes.)"""
+    rng = np.random.default_rng(4)
+    n = 900
+    communes = [f"{p:02d}02{c:02d}" for p in (1, 2) for c in range(1, 9)]
+    frame = pd.DataFrame({"person_key": [f"p{i}" for i in range(n)],
+                          "register_commune": rng.choice(communes, n),
+                          "departure_year": rng.choice(np.arange(2019, 2026), n,
+                                                       p=[.2, .2, .2, .2, .1, .07, .03]),
+                          "returned": rng.integers(0, 2, n)})
+    frame["province_code"] = frame["register_commune"].str[:2]
+    ledger = Ledger(tmp_path / "ledger.jsonl", "d")
+    populations = {"journeys": None, "returns": "returned == 1"}
+    plan = [("departure_year", None), ("province_code", None), ("register_commune", None),
+            ("register_commune", list(range(2019, 2025))), ("departure_year", [2024, 2025])]
+    extra_hidden = small_groups = 0
+    for by, years in plan:
+        table = _table(frame, by, years)
+        selection = {"departure_year": years} if years else None
+        cells = table_cells(table, ["journeys", "returns"], selection=selection, by=by,
+                            populations=populations)
+        counts = {k: int(table.loc[k]) for k in cells}
+        first = suppress_table(table, 5).suppressed
+        hidden = {k: bool(first.loc[k]) for k in cells}
+        protected = ledger.protect(frame, cells, counts, hidden)
+        assert protected is not None
+        extra_hidden += sum(protected.values()) - sum(hidden.values())
+        ledger.record(cells, protected)
+        published = _published_vectors(frame, ledger.cells)
+        # the groups a reader can tell apart: journeys counted by the same published cells
+        _, group = np.unique(published.T, axis=0, return_inverse=True)
+        group = np.asarray(group).ravel()
+        small = [g for g in np.unique(group)
+                 if 0 < (group == g).sum() < 5 and published[:, group == g].any()]
+        if small:
+            groups = np.array([(group == g).astype(float) for g in small])
+            assert not _revealed(published, groups).any(), (by, years)
+            small_groups += len(small)
+        targets = [cells[k] for k, hide in protected.items() if hide and 0 < counts[k] < 5]
+        if targets:
+            assert not _revealed(published, _published_vectors(frame, targets)).any()
+    # the ledger had work to do, and the check above looked at small groups
+    assert extra_hidden > 0 and small_groups > 0
+
+
+def test_a_table_whose_cells_count_something_else_is_refused(tmp_path):
+    """The prevalence table's n counted returns with the outcome recorded, but was declared as
+    all returns: the ledger checked the wrong journeys. A declaration that does not count the
+    table's numbers is now an error."""
+    from analysis.errors import LedgerMismatchError
+
+    frame = _data()
+    table = frame.groupby("commune_code")["returned"].sum().rename("returns").to_frame()
+    cells = table_cells(table, ["returns"], by="commune_code")  # no population: all journeys
+    counts = {k: int(table.loc[k[0], "returns"]) for k in cells}
+    with pytest.raises(LedgerMismatchError, match="do not count"):
+        Ledger(tmp_path / "ledger.jsonl", "d").protect(frame, cells, counts,
+                                                       dict.fromkeys(cells, False))
+
+
+def test_row_labels_written_as_text_count_their_records(tmp_path):
+    """The follow-up table labels its years '2015', '2016' ... : the ledger took them for no
+    journey at all, so a later table could be subtracted from it. Labels are matched by their
+    text when the column's values are numbers."""
+    frame = _data()
+    frame = frame[(frame["departure_year"] != 2025) | (frame.index % 6 == 0)]  # 3 in 2025
+    ledger = Ledger(tmp_path / "ledger.jsonl", "d")
+    by_year = frame.groupby("departure_year").size().rename("journeys").to_frame()
+    by_year.index = by_year.index.astype(str)
+    cells = table_cells(by_year, ["journeys"], by="departure_year")
+    counts = {k: int(by_year.loc[k[0], "journeys"]) for k in cells}
+    hidden = {k: k[0] == "2025" for k in cells}  # the 3 journeys of 2025
+    assert counts[("2025", "journeys")] == 3
+    protected = ledger.protect(frame, cells, counts, hidden)
+    assert protected is not None
+    ledger.record(cells, protected)
+    # the national total minus the published years would give 2025's 3 journeys
+    total = pd.DataFrame({"journeys": [len(frame)]}, index=["all"])
+    frame = frame.assign(everyone="all")
+    whole = table_cells(total, ["journeys"], by="everyone")
+    reloaded = Ledger(tmp_path / "ledger.jsonl", "d")
+    assert reloaded.protect(frame, whole, {("all", "journeys"): len(frame)},
+                            {("all", "journeys"): False}) == {("all", "journeys"): True}
+
+
 @pytest.mark.parametrize("missing", ["complete_case", "bounds", "impute"])
 def test_prevalence_cells_count_the_table(missing):
     """A prevalence table's ``n`` counts the returns its estimate stands on, which depends on
@@ -184,3 +308,33 @@ def test_prevalence_cells_count_the_table(missing):
         chosen = frame[frame.eval(declared["populations"][column]).fillna(False).astype(bool)]
         counted = chosen.groupby(declared["by"]).size().reindex(table.index, fill_value=0)
         assert (counted == table[column]).all(), column
+
+
+def test_the_hidden_rows_together_are_a_group_too(tmp_path):
+    """Found on the demo register: two communes whose rows are hidden (3 and 1 journeys not
+    returned, each a small group by itself) still had 4 journeys not returned between them, the
+    province's minus the visible communes'. The ledger looked at groups split by the hidden rows
+    and never at the group a reader can tell apart: the hidden communes together."""
+    rows = []
+    for commune, journeys, returns in (("010201", 30, 20), ("010202", 19, 16),
+                                       ("010203", 17, 16), ("020201", 30, 25)):
+        rows += [(commune, i < returns) for i in range(journeys)]
+    frame = pd.DataFrame(rows, columns=["register_commune", "returned"])
+    frame["returned"] = frame["returned"].astype(int)
+    frame["province_code"] = frame["register_commune"].str[:2]
+    frame["person_key"] = [f"p{i}" for i in range(len(frame))]
+    ledger = Ledger(tmp_path / "ledger.jsonl", "d")
+    populations = {"journeys": None, "returns": "returned == 1"}
+    hidden_rows = {}
+    for by in ("province_code", "register_commune"):
+        table = _table(frame.assign(departure_year=2024), by, None)
+        cells = table_cells(table, ["journeys", "returns"], by=by, populations=populations)
+        counts = {k: int(table.loc[k]) for k in cells}
+        protected = ledger.protect(frame, cells, counts, dict.fromkeys(cells, False))
+        assert protected is not None
+        ledger.record(cells, protected)
+        hidden_rows[by] = sorted({k[0] for k, hide in protected.items() if hide})
+    assert hidden_rows["province_code"] == []
+    # 010202 and 010203 hide their 3 and 1 journeys not returned; 010201 goes with them, or the
+    # two together (4) would be the province's 14 minus 010201's 10
+    assert hidden_rows["register_commune"] == ["010201", "010202", "010203"]
