@@ -16,10 +16,13 @@ cell holding between 1 and ``threshold - 1`` units is a disclosure: the new tabl
 more rows (the smallest cell's first), until nothing small is determined; if something small is
 determined by earlier tables alone, the table is not published at all. Groups are those of the
 visible cells, not those split further by the hidden ones: two communes whose rows are hidden
-are one group to a reader (the province's count minus the visible communes').
+are one group to a reader (the province's count minus the visible communes'). The units of a
+cell outside another cell inside it are a group too (all years minus the years before the last:
+for persons, who can be in several districts' cells, it is seldom one of the former groups).
+Journeys and persons are checked apart: one call checks the cells of one unit.
 
-Only exact (linear) determination of single groups is checked: unions of several small groups,
-and bounds an attacker could derive with linear programming across tables, are not (within a
+Only exact (linear) determination of those groups is checked: other unions of small groups, and
+bounds an attacker could derive with linear programming across tables, are not (within a
 table the complementary suppression of :mod:`analysis.suppress` audits them).
 
 Speed: the cells are split into blocks of units that only a few cells share (a commune's, for a
@@ -47,6 +50,7 @@ from analysis.errors import InvalidParameterError, LedgerMismatchError
 __all__ = ["CellSpec", "Ledger", "table_cells"]
 
 TOLERANCE = 1e-10  # squared distance from the span, relative to the vector's squared length
+UNITS = ("journeys", "persons")
 WEIGHT = 1e-6  # a cell takes part in a combination when its weight is larger than this
 
 
@@ -79,16 +83,21 @@ class CellSpec:
 def table_cells(table: pd.DataFrame, counts: Sequence[str], *,
                 selection: Mapping[str, Sequence[Any]] | None = None, by: str | None = None,
                 populations: Mapping[str, str | None] | None = None,
-                unit: str = "journeys") -> dict[tuple[Any, str], CellSpec]:
+                unit: str | Mapping[str, str] = "journeys") -> dict[tuple[Any, str], CellSpec]:
     """The cell definitions of a count table whose index holds the values of ``by``: one per
-    (row, count column)."""
+    (row, count column). ``unit``: what every count counts, or a mapping from count column to
+    unit (columns left out count journeys)."""
     selection = {k: list(v) for k, v in (selection or {}).items()}
     populations = populations or {}
+    units = {c: unit if isinstance(unit, str) else unit.get(c, "journeys") for c in counts}
+    unknown = sorted(set(units.values()) - set(UNITS))
+    if unknown:
+        raise InvalidParameterError(f"unit must be one of {', '.join(UNITS)}, not {unknown[0]!r}")
     cells = {}
     for row in table.index:
         for column in counts:
             key = (by, _plain(row)) if by else None
-            cells[(row, column)] = CellSpec(selection, key, populations.get(column), unit)
+            cells[(row, column)] = CellSpec(selection, key, populations.get(column), units[column])
     return cells
 
 
@@ -143,6 +152,7 @@ class Ledger:
         matrix, sizes = _atoms(members, n_units)
         space = _Space(matrix)
         new = {name: len(old) + i for i, name in enumerate(names)}
+        differences = _differences(matrix, sizes, len(old), threshold)
         # a table hides whole rows (the cells of one key): so does every step here
         row_of = {n: _identity(replace(cells[n], population=None)) for n in names}
         while True:
@@ -151,8 +161,9 @@ class Ledger:
             known[[new[n] for n in names if not hide[n]]] = True
             span = space.span(known)
             groups = _groups(matrix, known, sizes, threshold)
-            targets = sparse.vstack([groups, matrix[[new[n] for n in names
-                                                    if hide[n] and 0 < counts[n] < threshold]]])
+            targets = sparse.vstack([groups, differences,
+                                     matrix[[new[n] for n in names
+                                             if hide[n] and 0 < counts[n] < threshold]]])
             leaks = sparse.csr_matrix(targets[np.flatnonzero(span.determined(targets))])
             if not leaks.shape[0]:
                 return hide
@@ -304,6 +315,29 @@ def _groups(matrix: sparse.csr_matrix, known: np.ndarray, sizes: np.ndarray,
     atoms = np.flatnonzero(number[group] >= 0)
     return sparse.csr_matrix((np.ones(len(atoms)), (number[group[atoms]], atoms)),
                              shape=(len(small), matrix.shape[1]))
+
+
+def _differences(matrix: sparse.csr_matrix, sizes: np.ndarray, first_new: int,
+                 threshold: int) -> sparse.csr_matrix:
+    """The units of a cell outside another cell inside it - all years minus the years before
+    the last, say - when they are 1 to ``threshold - 1`` and one of the two cells is new, as
+    0/1 rows over the atoms. Such a difference is a group a reader can name; for persons it is
+    seldom one of the groups the visible cells tell apart (a person returned to two districts
+    is in two of them), so it is checked by itself."""
+    weighted = sparse.csr_matrix(matrix.multiply(sizes[None, :]))
+    shared = sparse.coo_matrix(weighted @ matrix.T)  # shared[i, j]: units in cells i and j
+    cell_units = np.asarray(weighted.sum(axis=1)).ravel()
+    outer, inner = shared.row, shared.col
+    pick = ((shared.data == cell_units[inner]) & (outer != inner)
+            & (cell_units[outer] - cell_units[inner] > 0)
+            & (cell_units[outer] - cell_units[inner] < threshold)
+            & ((outer >= first_new) | (inner >= first_new)))
+    outer, inner = outer[pick], inner[pick]
+    if not len(outer):
+        return sparse.csr_matrix((0, matrix.shape[1]))
+    rows = sparse.csr_matrix(matrix[outer] - matrix[inner])
+    rows.eliminate_zeros()
+    return rows
 
 
 class _Space:

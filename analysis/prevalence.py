@@ -179,8 +179,9 @@ class PrevalenceResult(Result):
         ``n_recorded`` returned journeys with the outcome recorded, ``cases_recorded`` those
         with it, and ``n`` the returned journeys the estimate stands on - all of them when
         missing outcomes are imputed, those recorded for complete cases, those with the outcome
-        or some indicator recorded for bounds. Empty for the person unit (the ledger's cells of
-        one table count one unit, journeys)."""
+        or some indicator recorded for bounds; ``n_persons`` the persons with a returned journey
+        there. Empty for the person unit (its persons are placed in the area of their latest
+        return, which no cell definition describes)."""
         if self.unit != "journey":
             return {}
         returned, o = "returned == 1", self.outcome
@@ -192,9 +193,14 @@ class PrevalenceResult(Result):
             n = f"{returned} and ({asked})"
         else:
             n = recorded
-        return {"by": self.by, "counts": ["n", "n_recorded", "cases_recorded"],
-                "populations": {"n": n, "n_recorded": recorded,
-                                "cases_recorded": f"{returned} and {o} == 1"}}
+        declared = {"by": self.by, "counts": ["n", "n_recorded", "cases_recorded"],
+                    "populations": {"n": n, "n_recorded": recorded,
+                                    "cases_recorded": f"{returned} and {o} == 1"}}
+        if "n_persons" in self.table.columns:  # persons with a returned journey in the area
+            declared["counts"].append("n_persons")
+            declared["populations"]["n_persons"] = returned
+            declared["units"] = {"n_persons": "persons"}
+        return declared
 
     def published(self) -> pd.DataFrame:
         frame = self.table.copy()

@@ -75,22 +75,25 @@ class NotebookRun:
               interval_label: str = "% (95% CI)", interval_unit: str = "percent",
               note: str | None = None, key: bool = False, show: bool = True,
               by: str | None = None,
-              populations: Mapping[str, str | None] | None = None) -> pd.DataFrame | None:
+              populations: Mapping[str, str | None] | None = None,
+              units: Mapping[str, str] | None = None) -> pd.DataFrame | None:
         """Publish ``frame`` as ``<name>.csv`` (small cells suppressed); with ``title``, the
         report shows it (``key``: among the key results at the top). Returns (and in a notebook
         shows) the published table.
 
-        ``by`` (the column of the export the table's rows are) and ``populations`` (for each
-        count column, the records it counts, as a pandas query; default: all) declare what each
-        count cell counts: the table is then checked against every table published before from
-        the same data (:mod:`analysis.ledger`), and more rows are hidden - or the table is not
-        published at all (None) - when a difference of tables would reveal a small group."""
+        ``by`` (the column of the export the table's rows are), ``populations`` (for each
+        count column, the records it counts, as a pandas query; default: all) and ``units``
+        (for each count column, ``journeys`` - the default - or ``persons``: those with such a
+        journey) declare what each count cell counts: the table is then checked against every
+        table published before from the same data (:mod:`analysis.ledger`), and more rows are
+        hidden - or the table is not published at all (None) - when a difference of tables
+        would reveal a small group."""
         view = None if title is None else publish.TableView(
             title=self.title(title), columns=columns, percent=tuple(percent), interval=interval,
             interval_label=interval_label, interval_unit=interval_unit, note=note, key=key)
         also_hide = None
         if by is not None and self.ledger is not None and self.full is not None and counts:
-            also_hide = self._protect(frame, list(counts), by, populations or {})
+            also_hide = self._protect(frame, list(counts), by, populations or {}, units or {})
             if also_hide is None:
                 self.note(f"Table {name!r} is not published: with tables published before from "
                           "the same data it would reveal a group smaller than "
@@ -106,9 +109,12 @@ class NotebookRun:
         return safe
 
     def _protect(self, frame: pd.DataFrame, counts: list[str], by: str,
-                 populations: Mapping[str, str | None]) -> list[bool] | None:
+                 populations: Mapping[str, str | None],
+                 units: Mapping[str, str]) -> list[bool] | None:
         """Rows to hide so that this table and the ledger reveal no small group; None: the
-        table cannot be published. Records the cells it publishes."""
+        table cannot be published. Records the cells it publishes. The cells of each unit
+        (journeys, persons) are checked apart, until the rows either hides are hidden in
+        both."""
         assert self.ledger is not None and self.full is not None
         selection: dict[str, list[Any]] = {}
         if self.settings.get("province"):
@@ -117,16 +123,24 @@ class NotebookRun:
             first, last = self.settings["period"]
             selection["departure_year"] = list(range(int(first), int(last) + 1))
         values = frame[counts].fillna(0).astype("int64")
-        cells = table_cells(values, counts, selection=selection, by=by, populations=populations)
+        cells = table_cells(values, counts, selection=selection, by=by, populations=populations,
+                            unit=units)
         small = publish.publishable_frame(frame, threshold=self.threshold,
                                           counts=counts)["suppressed"]
-        hidden = {key: bool(small.loc[key[0]]) for key in cells}
+        rows = {row for row in frame.index if small.loc[row]}
         numbers = {key: int(values.loc[key[0], key[1]]) for key in cells}
-        protected = self.ledger.protect(self.full, cells, numbers, hidden,
-                                        threshold=self.threshold)
-        if protected is None:
-            return None
-        rows = {row for (row, _), hide in protected.items() if hide}
+        while True:
+            before = len(rows)
+            for unit in sorted({spec.unit for spec in cells.values()}):
+                part = {k: spec for k, spec in cells.items() if spec.unit == unit}
+                protected = self.ledger.protect(
+                    self.full, part, {k: numbers[k] for k in part},
+                    {k: k[0] in rows for k in part}, threshold=self.threshold)
+                if protected is None:
+                    return None
+                rows |= {row for (row, _), hide in protected.items() if hide}
+            if len(rows) == before:
+                break
         self.ledger.record(cells, {k: k[0] in rows for k in cells})
         return [row in rows for row in frame.index]
 

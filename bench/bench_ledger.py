@@ -27,16 +27,18 @@ import analysis.ledger as ledger_module
 RETURNED = {"journeys": None, "returns": "returned == 1"}
 
 
-def _timed_protect() -> list[tuple[int, int, int, float]]:
-    """Wrap `Ledger.protect` to record (cells, hidden before, hidden after, seconds)."""
-    calls: list[tuple[int, int, int, float]] = []
+def _timed_protect() -> list[tuple[str, int, int, int, float]]:
+    """Wrap `Ledger.protect` to record (unit, cells, hidden before, hidden after, seconds)."""
+    calls: list[tuple[str, int, int, int, float]] = []
     original = ledger_module.Ledger.protect
 
     def protect(self, frame, cells, counts, hidden, **kwargs):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
         out = original(self, frame, cells, counts, hidden, **kwargs)
         after = -1 if out is None else sum(out.values())
-        calls.append((len(cells), sum(hidden.values()), after, time.perf_counter() - start))
+        unit = next(iter(cells.values())).unit if cells else "-"
+        calls.append((unit, len(cells), sum(hidden.values()), after,
+                      time.perf_counter() - start))
         return out
 
     ledger_module.Ledger.protect = protect  # type: ignore[method-assign]
@@ -69,10 +71,15 @@ def _publish(register: Path, results: Path, name: str, calls: list, *,
     for label, publish in tables:
         before = len(calls)
         publish()
-        for cells, first, after, seconds in calls[before:]:
+        mine = calls[before:]  # one check per unit, repeated until both agree
+        parts = []
+        for unit in dict.fromkeys(c[0] for c in mine):
+            checks = [c for c in mine if c[0] == unit]
+            after = checks[-1][3]
             shown = "not published" if after < 0 else f"{after:,} hidden"
-            print(f"  {label:<24} {cells:>6,} cells: {first:,} small -> {shown}; "
-                  f"{seconds:.1f} s", flush=True)
+            parts.append(f"{checks[0][1]:,} {unit} cells: {checks[0][2]:,} small -> {shown}")
+        print(f"  {label:<24} {'; '.join(parts)}; {sum(c[4] for c in mine):.1f} s "
+              f"({len(mine)} checks)", flush=True)
 
 
 def main() -> None:
@@ -103,9 +110,9 @@ def main() -> None:
             print(f"{name}:", flush=True)
             _publish(register, results, name.replace(" ", "_").replace(",", ""), calls,
                      province=province, period=period)
-        total = sum(c[3] for c in calls)
+        total = sum(c[4] for c in calls)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"ledger: {total:.0f} s in {len(calls)} tables ({time.perf_counter() - wall:.0f} s "
+        print(f"ledger: {total:.0f} s in {len(calls)} checks ({time.perf_counter() - wall:.0f} s "
               f"with the analysis); peak memory {peak:.0f} MB; "
               f"{sum(1 for _ in (results / 'ledger.jsonl').open()):,} cells kept")
 

@@ -123,16 +123,31 @@ def test_notebook_runs_share_a_ledger_in_the_results_folder(tmp_path):
     assert published["earlier"]["journeys"].notna().any()  # what is safe is still published
 
 
-def _prevalence_runs(tmp_path, declare: bool) -> dict[str, pd.DataFrame]:
+def _repeat_migrants(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every journey of the last year but two per district made by a person who returned to
+    that district before: the last year adds many journeys but two persons per district."""
+    frame = frame.copy()
+    last = frame["departure_year"].astype(int) == frame["departure_year"].astype(int).max()
+    for _, rows in frame[last].groupby("district_code"):
+        earlier = frame.loc[~last & (frame["district_code"] == rows["district_code"].iloc[0]),
+                            "person_key"].unique()
+        frame.loc[rows.index[2:], "person_key"] = earlier[:len(rows) - 2]
+    return frame
+
+
+def _prevalence_runs(tmp_path, declare: bool, repeat: bool = False) -> dict[str, pd.DataFrame]:
     """The prevalence notebook's table from two runs (all years, then all but the last)."""
     import analysis as an
     from analysis.data import COLUMN_NAMES
     from tests.analysis.export_sim import planted_export
 
     frame, _ = planted_export(5, n=3000, n_prov=3)
-    years = frame["departure_year"].astype(int)
-    late = years == years.max()
-    frame.loc[late & (frame.index % 9 != 0), "departure_year"] = years.max() - 1  # few late ones
+    if repeat:
+        frame = _repeat_migrants(frame)
+    else:
+        years = frame["departure_year"].astype(int)
+        late = years == years.max()
+        frame.loc[late & (frame.index % 9 != 0), "departure_year"] = years.max() - 1  # few late
     tmp_path.mkdir()
     export = tmp_path / "export.csv"
     frame.reindex(columns=list(COLUMN_NAMES)).to_csv(export, index=False)
@@ -150,7 +165,7 @@ def _prevalence_runs(tmp_path, declare: bool) -> dict[str, pd.DataFrame]:
 
 def _small_differences(published: dict[str, pd.DataFrame]) -> pd.Series:
     small = []
-    for column in ("n", "n_recorded", "cases_recorded"):
+    for column in ("n", "n_recorded", "cases_recorded", "n_persons"):
         diff = (published["all"][column].astype("Float64")
                 - published["earlier"][column].astype("Float64")).dropna()
         small.append(diff[(diff > 0) & (diff < 5)])
@@ -204,10 +219,9 @@ def _table(frame: pd.DataFrame, by: str, years: list[int] | None) -> pd.DataFram
 def test_no_small_group_is_determined_by_everything_published(tmp_path):
     """Five tables (by year, by province, by commune; then by commune and by year for fewer
     years) published through one ledger: no group of 1-4 journeys - the journeys counted by the
-    same published cells, or a hidden small cell - can be computed from all the visible cells
-    together. The check is a null-space test on vectors built here. (The ledger first looked at
-    groups split by the hidden cells as well, and let through a group of 4 journeys: the 2025
-    journeys of a province's hidden communes.)"""
+    same published cells, a hidden small cell, or a cell's journeys outside another cell inside
+    it - can be computed from all the visible cells together. The check is a null-space test
+    on vectors built here."""
     rng = np.random.default_rng(4)
     n = 900
     communes = [f"{p:02d}02{c:02d}" for p in (1, 2) for c in range(1, 9)]
@@ -247,6 +261,16 @@ def test_no_small_group_is_determined_by_everything_published(tmp_path):
         targets = [cells[k] for k, hide in protected.items() if hide and 0 < counts[k] < 5]
         if targets:
             assert not _revealed(published, _published_vectors(frame, targets)).any()
+        # a cell minus another inside it (this table's against every cell so far)
+        mine = _published_vectors(frame, list(cells.values()))
+        every = np.vstack([published, mine])
+        differences = [a - b for a in mine for b in every if ((b <= a).all() and
+                                                              0 < (a - b).sum() < 5)]
+        differences += [a - b for a in every for b in mine if ((b <= a).all() and
+                                                               0 < (a - b).sum() < 5)]
+        if differences:
+            assert not _revealed(published, np.array(differences)).any(), (by, years)
+            small_groups += len(differences)
     # the ledger had work to do, and the check above looked at small groups
     assert extra_hidden > 0 and small_groups > 0
 
@@ -294,7 +318,8 @@ def test_row_labels_written_as_text_count_their_records(tmp_path):
 @pytest.mark.parametrize("missing", ["complete_case", "bounds", "impute"])
 def test_prevalence_cells_count_the_table(missing):
     """A prevalence table's ``n`` counts the returns its estimate stands on, which depends on
-    how missing outcomes are handled: its declared cells counted all returns in every mode."""
+    how missing outcomes are handled: its declared cells counted all returns in every mode.
+    ``n_persons`` counts persons, and is declared so."""
     import analysis as an
     from tests.analysis.export_sim import planted_export
 
@@ -304,9 +329,15 @@ def test_prevalence_cells_count_the_table(missing):
     declared = result.cells()
     table = result.to_frame()
     assert result.n_outcome_missing > 0  # the modes differ on these data
+    assert "n_persons" in declared["counts"]
     for column in declared["counts"]:
         chosen = frame[frame.eval(declared["populations"][column]).fillna(False).astype(bool)]
-        counted = chosen.groupby(declared["by"]).size().reindex(table.index, fill_value=0)
+        grouped = chosen.groupby(declared["by"])
+        if declared.get("units", {}).get(column) == "persons":
+            counted = grouped["person_key"].nunique()
+        else:
+            counted = grouped.size()
+        counted = counted.reindex(table.index, fill_value=0)
         assert (counted == table[column]).all(), column
 
 
@@ -338,3 +369,15 @@ def test_the_hidden_rows_together_are_a_group_too(tmp_path):
     # 010202 and 010203 hide their 3 and 1 journeys not returned; 010201 goes with them, or the
     # two together (4) would be the province's 14 minus 010201's 10
     assert hidden_rows["register_commune"] == ["010201", "010202", "010203"]
+
+
+def test_the_persons_column_of_two_runs_cannot_be_subtracted(tmp_path):
+    """Issue 9 item 8, left open at the last stop: the prevalence table's persons column was not
+    in the ledger. When the last year's returns are mostly by persons who returned before, two
+    runs give about 37 journeys but 2 persons per district apart: 2 persons singled out."""
+    blind = _prevalence_runs(tmp_path / "blind", declare=False, repeat=True)
+    persons = (blind["all"]["n_persons"] - blind["earlier"]["n_persons"]).dropna()
+    journeys = (blind["all"]["n"] - blind["earlier"]["n"]).dropna()
+    assert persons.between(1, 4).all() and len(persons) > 0 and (journeys >= 5).all()
+    assert not _small_differences(_prevalence_runs(tmp_path / "declared", declare=True,
+                                                   repeat=True)).any()
