@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import random
+import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -91,6 +92,7 @@ class Tally:
     def crashed(self, row: Row, exc: BaseException) -> None:
         """A try that ended in an exception the program should have turned into a message (or
         a bug of this bench: the detail says where)."""
+        traceback.print_exception(exc, file=sys.stderr)  # the whole story, for the log
         where = traceback.extract_tb(exc.__traceback__)[-1]
         self.record(row, False, f"exception {type(exc).__name__}: {exc} "
                                 f"({Path(where.filename).name}:{where.lineno})")
