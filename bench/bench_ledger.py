@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from national import national_register
+
 import analysis as an
 import analysis.ledger as ledger_module
 
@@ -91,15 +93,8 @@ def main() -> None:
     args = parser.parse_args()
     calls = _timed_protect()
     with tempfile.TemporaryDirectory() as tmp:
-        register = args.register
-        if register is None:
-            from register.merge import merge
-            from synthetic.write import write_country
-
-            folder = Path(tmp) / "communes"
-            print(write_country("all", args.seed, folder, scale=args.scale).summary())
-            register = Path(tmp) / "national.db"
-            print(merge(sorted(folder.glob("*.db")), register).summary())
+        register = national_register(args.register, Path(tmp), scale=args.scale,
+                                     seed=args.seed)
         results = Path(tmp) / "results"
         years = an.load_export(register)["departure_year"].dropna().astype(int)
         wall = time.perf_counter()

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from national import national_register
+
 from analysis.notebooks import _param, run_notebooks
 
 
@@ -25,15 +27,8 @@ def main() -> None:
     parser.add_argument("--param", action="append", default=[])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        register = args.register
-        if register is None:
-            from register.merge import merge
-            from synthetic.write import write_country
-
-            folder = Path(tmp) / "communes"
-            print(write_country("all", args.seed, folder, scale=args.scale).summary())
-            register = Path(tmp) / "national.db"
-            print(merge(sorted(folder.glob("*.db")), register).summary())
+        register = national_register(args.register, Path(tmp), scale=args.scale,
+                                     seed=args.seed)
         wall, cpu = time.perf_counter(), time.process_time()
         runs = run_notebooks(register, Path(tmp) / "results", names=args.only,
                              parameters=dict(_param(p) for p in args.param),
