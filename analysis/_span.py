@@ -133,10 +133,8 @@ class Span:
         self.space = space
         self.local = np.flatnonzero(known & (space.cell_block >= 0))
         self.joining = np.flatnonzero(known & space.joining)
-        basis_rows: list[np.ndarray] = []
-        basis_cols: list[np.ndarray] = []
-        basis_vals: list[np.ndarray] = []
-        inverse_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        basis: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        inverse: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         rank = 0
         order = self.local[np.argsort(space.cell_block[self.local], kind="stable")]
         bounds = np.flatnonzero(np.diff(space.cell_block[order])) + 1
@@ -144,39 +142,23 @@ class Span:
         for group in np.split(order, bounds) if len(order) else []:
             sub = matrix[group]
             atoms = np.unique(sub.indices)
-            dense = sub[:, atoms].toarray()
-            u, s, vt = np.linalg.svd(dense, full_matrices=False)
-            keep = s > s.max() * 1e-10
-            u, s, vt = u[:, keep], s[keep], vt[keep]
+            u, s, vt = _svd(sub[:, atoms].toarray())
             k = len(s)
-            basis_rows.append(np.repeat(np.arange(rank, rank + k), len(atoms)))
-            basis_cols.append(np.tile(atoms, k))
-            basis_vals.append(vt.ravel())
+            basis.append((np.repeat(np.arange(rank, rank + k), len(atoms)), np.tile(atoms, k),
+                          vt.ravel()))
             rank += k
             # weights of the block's cells for a vector v in their span: (u / s) @ vt @ v
-            weights = (u / s) @ vt
             rows = np.array([position[c] for c in group])
-            inverse_parts.append((np.repeat(rows, len(atoms)), np.tile(atoms, len(rows)),
-                                  weights.ravel()))
-        self.basis = sparse.csr_matrix(
-            (np.concatenate(basis_vals) if basis_vals else np.zeros(0),
-             (np.concatenate(basis_rows) if basis_rows else np.zeros(0, dtype=int),
-              np.concatenate(basis_cols) if basis_cols else np.zeros(0, dtype=int))),
-            shape=(rank, n_atoms))
-        self.inverse = sparse.csr_matrix(
-            (np.concatenate([p[2] for p in inverse_parts]) if inverse_parts else np.zeros(0),
-             (np.concatenate([p[0] for p in inverse_parts]) if inverse_parts
-              else np.zeros(0, dtype=int),
-              np.concatenate([p[1] for p in inverse_parts]) if inverse_parts
-              else np.zeros(0, dtype=int))),
-            shape=(len(self.local), n_atoms))
+            inverse.append((np.repeat(rows, len(atoms)), np.tile(atoms, len(rows)),
+                            ((u / s) @ vt).ravel()))
+        self.basis = _assemble(basis, (rank, n_atoms))
+        self.inverse = _assemble(inverse, (len(self.local), n_atoms))
         joining = matrix[self.joining].toarray()
         self.joining_rows = joining
         rest = joining - (joining @ self.basis.T) @ self.basis
         if len(rest) and np.abs(rest).max() > 0:
-            u, s, vt = np.linalg.svd(rest, full_matrices=False)
-            keep = s > s.max() * 1e-10
-            self.rest_basis, self.rest_weights = vt[keep], u[:, keep] / s[keep]
+            u, s, vt = _svd(rest)
+            self.rest_basis, self.rest_weights = vt, u / s
         else:
             self.rest_basis = np.zeros((0, n_atoms))
             self.rest_weights = np.zeros((len(self.joining), 0))
@@ -204,3 +186,19 @@ class Span:
             for w_join, w_local in zip(joining, local, strict=True):
                 yield ([int(c) for c in self.joining[np.abs(w_join) > WEIGHT]]
                        + [int(c) for c in self.local[np.abs(w_local) > WEIGHT]])
+
+
+def _svd(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The thin SVD of a non-zero matrix without its (numerically) zero singular values."""
+    u, s, vt = np.linalg.svd(dense, full_matrices=False)
+    keep = s > s.max() * 1e-10
+    return u[:, keep], s[keep], vt[keep]
+
+
+def _assemble(parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+              shape: tuple[int, int]) -> sparse.csr_matrix:
+    """A sparse matrix from (rows, columns, values) parts."""
+    if not parts:
+        return sparse.csr_matrix(shape)
+    rows, cols, values = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return sparse.csr_matrix((values, (rows, cols)), shape=shape)

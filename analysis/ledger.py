@@ -67,15 +67,8 @@ class CellSpec:
     unit: str = "journeys"
 
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
-        keep = np.ones(len(frame), dtype=bool)
-        for column, values in self.selection.items():
-            keep &= frame[column].isin(values).to_numpy(dtype=bool, na_value=False)
-        if self.key is not None:
-            column, value = self.key
-            keep &= (frame[column] == value).to_numpy(dtype=bool, na_value=False)
-        if self.population:
-            keep &= frame.eval(self.population).to_numpy(dtype=bool, na_value=False)
-        return keep
+        """The rows of ``frame`` this cell counts."""
+        return _Masks(frame).of(self)
 
 
 def table_cells(table: pd.DataFrame, counts: Sequence[str], *,
@@ -232,7 +225,10 @@ class _Masks:
     def _selection(self, spec: CellSpec) -> np.ndarray:
         text = json.dumps(spec.selection, default=str, sort_keys=True)
         if text not in self.selections:
-            self.selections[text] = CellSpec(spec.selection).mask(self.frame)
+            keep = np.ones(len(self.frame), dtype=bool)
+            for column, values in spec.selection.items():
+                keep &= self.frame[column].isin(values).to_numpy(dtype=bool, na_value=False)
+            self.selections[text] = keep
         return self.selections[text]
 
     def _key(self, column: str, value: Any) -> np.ndarray:
@@ -244,18 +240,7 @@ class _Masks:
             self.keys[column] = (codes, {u: i for i, u in enumerate(plain)},
                                  {str(u): i for i, u in enumerate(plain)})
         codes, exact, text = self.keys[column]
-        code = exact.get(value) if _hashable(value) else None
-        if code is None:
-            code = text.get(str(value), -2)
-        return codes == code
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
+        return codes == exact.get(value, text.get(str(value), -2))
 
 
 def _check_counts(names: Sequence[Any], members: Sequence[np.ndarray],
