@@ -163,6 +163,7 @@ class PrevalenceResult(Result):
     n_not_asked: int = 0
     imputed: Imputations | None = None
     indicators: tuple[str, ...] = ()  # the ILO indicator columns read (``missing="bounds"``)
+    n_counts: str = "recorded"  # which returns ``n`` counts: all, recorded or asked
 
     @property
     def title(self) -> str:
@@ -186,13 +187,9 @@ class PrevalenceResult(Result):
             return {}
         returned, o = "returned == 1", self.outcome
         recorded = f"{returned} and {o} == {o}"
-        if self.missing == "impute" or not self.n_outcome_missing:
-            n = returned if self.missing == "impute" else recorded
-        elif self.missing == "bounds":
-            asked = " or ".join(f"{c} == {c}" for c in (o, *self.indicators))
-            n = f"{returned} and ({asked})"
-        else:
-            n = recorded
+        asked = " or ".join(f"{c} == {c}" for c in (o, *self.indicators))
+        n = {"all": returned, "recorded": recorded,
+             "asked": f"{returned} and ({asked})"}[self.n_counts]
         declared = {"by": self.by, "counts": ["n", "n_recorded", "cases_recorded"],
                     "populations": {"n": n, "n_recorded": recorded,
                                     "cases_recorded": f"{returned} and {o} == 1"}}
@@ -382,11 +379,11 @@ def estimate_prevalence(
                                         "returned journeys differ); impute this one")
         y_imp = units.outcome(imp.outcome(outcome).astype(float))
         table, icc, ov, fmi = _imputed(units, y_imp, method, alpha)
-        extra |= {"imputations": imp.m, "fmi": fmi, "imputed": imp}
+        extra |= {"imputations": imp.m, "fmi": fmi, "imputed": imp, "n_counts": "all"}
         cases_for_rule = np.round(table["cases"].to_numpy())
     elif missing == "bounds" and todo:
         table, icc, ov, bounds = _bounds(units, y_rec, partial, method, alpha)
-        extra["overall_bounds"] = bounds
+        extra |= {"overall_bounds": bounds, "n_counts": "asked"}
         cases_for_rule = table["cases_high"].to_numpy()
     else:
         table, icc, ov = _complete(units, y_units, method, alpha)

@@ -374,7 +374,7 @@ def test_the_hidden_rows_together_are_a_group_too(tmp_path):
 def test_the_persons_column_of_two_runs_cannot_be_subtracted(tmp_path):
     """Issue 9 item 8, left open at the last stop: the prevalence table's persons column was not
     in the ledger. When the last year's returns are mostly by persons who returned before, two
-    runs give about 37 journeys but 2 persons per district apart: 2 persons singled out."""
+    runs give 18-31 returns but 1 or 2 persons per district apart: those persons singled out."""
     blind = _prevalence_runs(tmp_path / "blind", declare=False, repeat=True)
     persons = (blind["all"]["n_persons"] - blind["earlier"]["n_persons"]).dropna()
     journeys = (blind["all"]["n"] - blind["earlier"]["n"]).dropna()
